@@ -1,0 +1,22 @@
+// One project per workspace, so `npm test` runs them all and `npm test -w <workspace>` runs one.
+// Workspace packages resolve to their sources; tests that start processes use the built dist/.
+const path = require('node:path');
+const { workspaces } = require('./package.json');
+
+const project = (dir, displayName) => ({
+  displayName,
+  rootDir: path.join(__dirname, dir),
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.test.json') }] },
+  moduleNameMapper: {
+    '^@twin/(observability|service-kit|products|thumbnails)$': path.join(__dirname, 'packages/$1/src'),
+  },
+});
+
+module.exports = {
+  projects: [
+    ...workspaces.map((dir) => project(dir, require(`./${dir}/package.json`).name)),
+    project('tests', 'system'),
+  ],
+};

@@ -1,0 +1,3 @@
+export { freePort } from './ports';
+export { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
+export { type Endpoint, type Stack, type StackOptions, type StackPorts, startStack } from './stack';

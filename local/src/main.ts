@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util';
+import { startStack, type StackPorts } from './stack';
+
+const USAGE = `Usage: npm start [-- options]
+
+Runs the whole system on this machine: dynalite (DynamoDB API) in process, and the backend and
+frontend as child processes. Ctrl-C stops everything.
+
+Options (each also read from the environment variable in brackets):
+  --frontend-port N   frontend, web page and /api/*  [FRONTEND_PORT]  default 8080
+  --backend-port N    backend products API           [BACKEND_PORT]   default 8081
+  --dynamodb-port N   DynamoDB API (dynalite)        [DYNAMODB_PORT]  default 8000
+  --table NAME        DynamoDB table                 [TABLE_NAME]     default products
+  --log-level LEVEL   services' log level            [LOG_LEVEL]      default info
+  -h, --help          this text
+
+A port of 0 means any free port. Traces are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT
+is set (e.g. http://localhost:4318), and are off otherwise.`;
+
+class UsageError extends Error {}
+
+function port(name: string, value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65535)
+    throw new UsageError(`${name}: '${value}' is not a port (0-65535)`);
+  return number;
+}
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: {
+      'frontend-port': { type: 'string', default: process.env.FRONTEND_PORT ?? '8080' },
+      'backend-port': { type: 'string', default: process.env.BACKEND_PORT ?? '8081' },
+      'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
+      table: { type: 'string', default: process.env.TABLE_NAME ?? 'products' },
+      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const ports: StackPorts = {
+    frontend: port('--frontend-port', values['frontend-port']),
+    backend: port('--backend-port', values['backend-port']),
+    dynamodb: port('--dynamodb-port', values['dynamodb-port']),
+  };
+  return { help: values.help, ports, tableName: values.table, logLevel: values['log-level'] };
+}
+
+function printTable(rows: Array<{ name: string; url: string; what: string }>): void {
+  const width = Math.max(...rows.map((row) => row.name.length));
+  const urlWidth = Math.max(...rows.map((row) => row.url.length));
+  process.stdout.write('\nLocal stack is ready:\n\n');
+  for (const row of rows)
+    process.stdout.write(`  ${row.name.padEnd(width)}  ${row.url.padEnd(urlWidth)}  ${row.what}\n`);
+  process.stdout.write(
+    '\nTry: curl localhost:' + new URL(rows[0]!.url).port + '/api/version\nCtrl-C stops everything.\n\n',
+  );
+}
+
+async function run(): Promise<void> {
+  let options;
+  try {
+    options = readOptions();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  const stack = await startStack({
+    ...options,
+    log: (service, line) => process.stdout.write(`${service.padEnd(11)} | ${line}\n`),
+  });
+  printTable(stack.endpoints);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping...\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`stop failed: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+run().catch((err: Error & { code?: string }) => {
+  const hint = err.code === 'EADDRINUSE' ? ' (a port is taken: see npm start -- --help)' : '';
+  process.stderr.write(`local stack failed to start${hint}: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,123 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort } from '../src';
+
+const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolve(output);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+describe('npm start (local/dist/main.js)', () => {
+  it('starts the stack, serves the README walk-through, and stops cleanly on SIGTERM', async () => {
+    const ports = { FRONTEND_PORT: await freePort(), BACKEND_PORT: await freePort(), DYNAMODB_PORT: 0 };
+    const cli = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const banner = await waitForOutput(cli, /Ctrl-C stops everything/, 60_000);
+      const frontend = `http://127.0.0.1:${ports.FRONTEND_PORT}`;
+      expect(banner).toContain(frontend);
+
+      const created = await fetch(`${frontend}/api/products`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"Laptop","price":999.99}',
+      });
+      expect(created.status).toBe(201);
+      const product = (await created.json()) as { id: string };
+      const list = (await (await fetch(`${frontend}/api/products`)).json()) as {
+        items: Array<{ id: string }>;
+      };
+      expect(list.items.map((item) => item.id)).toContain(product.id);
+      expect(await (await fetch(`${frontend}/api/version`)).json()).toEqual({
+        service: 'backend',
+        version: '1.0.0',
+      });
+
+      const services = childPids(cli.pid!);
+      expect(services).toHaveLength(2);
+      const started = Date.now();
+      const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+      cli.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(services.filter(alive)).toEqual([]);
+    } finally {
+      cli.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it('explains a bad option and exits 2', () => {
+    let status: number | null = null;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [MAIN, '--frontend-port', 'eighty'], { stdio: 'pipe' });
+    } catch (err) {
+      ({ status } = err as { status: number });
+      stderr = String((err as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(2);
+    expect(stderr).toContain("--frontend-port: 'eighty' is not a port");
+    expect(stderr).toContain('Usage: npm start');
+  });
+
+  it('names the problem when a port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      execFileSync(process.execPath, [MAIN], {
+        env: { ...process.env, DYNAMODB_PORT: String(taken) },
+        stdio: 'pipe',
+      });
+      throw new Error('expected a failure');
+    } catch (err) {
+      expect((err as { status: number }).status).toBe(1);
+      expect(String((err as { stderr: Buffer }).stderr)).toMatch(/port is taken.*EADDRINUSE|EADDRINUSE/s);
+    } finally {
+      blocker.close();
+    }
+  });
+});

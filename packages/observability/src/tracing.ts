@@ -1,0 +1,79 @@
+import type { TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { type PropagatorName, readTracingSettings, type TracesExporter } from './settings';
+
+let sdk: NodeSDK | undefined;
+
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
+function createExporter(kind: Exclude<TracesExporter, 'none'>): SpanExporter {
+  switch (kind) {
+    case 'otlp':
+      // Reads OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT itself.
+      return new OTLPTraceExporter();
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'jaeger': {
+      // Deprecated upstream and not bundleable, so it is loaded only when asked for.
+      // It reads OTEL_EXPORTER_JAEGER_ENDPOINT / OTEL_EXPORTER_JAEGER_AGENT_HOST itself.
+      const { JaegerExporter } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require('@opentelemetry/exporter-jaeger') as typeof import('@opentelemetry/exporter-jaeger');
+      return new JaegerExporter() as unknown as SpanExporter;
+    }
+  }
+}
+
+function createPropagator(names: PropagatorName[]): TextMapPropagator {
+  const byName: Record<PropagatorName, () => TextMapPropagator> = {
+    tracecontext: () => new W3CTraceContextPropagator(),
+    baggage: () => new W3CBaggagePropagator(),
+    b3: () => new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }),
+    b3multi: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
+  };
+  return new CompositePropagator({ propagators: names.map((name) => byName[name]()) });
+}
+
+/**
+ * Starts the OpenTelemetry NodeSDK for this process. Call it before express, http or the AWS SDK are
+ * loaded (`node --require ./dist/instrumentation.js`), or their spans silently go missing.
+ */
+export function startTracing(defaultServiceName: string, env = process.env): void {
+  if (sdk) return;
+  const settings = readTracingSettings(defaultServiceName, env);
+  sdk = new NodeSDK({
+    serviceName: settings.serviceName,
+    textMapPropagator: createPropagator(settings.propagators),
+    spanProcessors:
+      settings.exporter === 'none' ? [] : [new BatchSpanProcessor(createExporter(settings.exporter))],
+    // Traces only: logs go to stdout through pino, and metrics are not this project's subject.
+    // Left unset, the SDK would add OTLP exporters for both and wait on them at shutdown.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes every few seconds would drown the traces people come to see.
+        ignoreIncomingRequestHook: (request) => HEALTH_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+      }),
+      new ExpressInstrumentation(),
+      new UndiciInstrumentation(),
+      new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+    ],
+  });
+  sdk.start();
+}
+
+/** Flushes pending spans and stops the SDK; a no-op when tracing was never started. */
+export async function shutdownTracing(): Promise<void> {
+  const running = sdk;
+  sdk = undefined;
+  await running?.shutdown();
+}

@@ -1,0 +1,7 @@
+export { createServiceApp, type ServiceAppOptions } from './app';
+export { ConfigError, readConfig, serviceEnv } from './config';
+export { HttpError } from './errors';
+export { healthRoutes, type HealthOptions, versionRoute } from './health';
+export { errorHandler, notFound } from './middleware';
+export { finishApp, main, runService, type RunOptions } from './server';
+export { callUpstream, type UpstreamRequest, type UpstreamResponse } from './upstream';

@@ -1,0 +1,70 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { type Logger, shutdownTracing } from '@twin/observability';
+import { errorHandler, notFound } from './middleware';
+
+export interface RunOptions {
+  app: Express;
+  port: number;
+  logger: Logger;
+  /** Releases the service's own resources (clients, pools) once requests have drained. */
+  onShutdown?: () => Promise<void> | void;
+  /** How long in-flight requests get to finish after SIGTERM. */
+  drainMs?: number;
+}
+
+/** Adds the shared tail of the middleware chain: JSON 404 and the error handler. */
+export function finishApp(app: Express, logger: Logger): Express {
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/**
+ * Listens, and on SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish,
+ * flushes spans and exits 0. Node as PID 1 would otherwise ignore SIGTERM.
+ */
+export function runService({ app, port, logger, onShutdown, drainMs = 8000 }: RunOptions): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, () => {
+      const address = server.address();
+      logger.info({ port: typeof address === 'object' && address ? address.port : port }, 'listening');
+      resolve(server);
+    });
+    server.once('error', reject);
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'draining');
+      const force = setTimeout(() => server.closeAllConnections(), drainMs).unref();
+      server.close(async () => {
+        clearTimeout(force);
+        try {
+          await onShutdown?.();
+          // A collector that is gone must not turn a clean stop into a failure.
+          await shutdownTracing().catch((err: Error) => logger.warn({ err }, 'spans could not be flushed'));
+          logger.info('stopped');
+          process.exit(0);
+        } catch (err) {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        }
+      });
+      server.closeIdleConnections();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+/** Runs a service's main, turning a start-up failure (bad config, port taken) into a clear exit 1. */
+export function main(start: () => Promise<unknown>): void {
+  start().catch((err: Error) => {
+    process.stderr.write(`${err.name === 'ConfigError' ? err.message : (err.stack ?? String(err))}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,26 @@
+export { ThumbnailProcessor } from './processor';
+export { parseNotification, isObjectCreated, type NotificationRecord } from './notification';
+export {
+  decodeEventKey,
+  thumbnailKeyFor,
+  UPLOADS_PREFIX,
+  THUMBNAILS_PREFIX,
+  type KeyMapping,
+  type KeySkipReason,
+} from './keys';
+export { createThumbnail, type ResizeOptions, type Thumbnail, type ThumbnailFormat } from './resize';
+export {
+  DEFAULT_THUMBNAIL_OPTIONS,
+  resolveThumbnailOptions,
+  type ThumbnailOptions,
+  type ResolvedThumbnailOptions,
+} from './options';
+export { SOURCE_ETAG_METADATA_KEY } from './object-store';
+export type { RecordResult, SkipReason } from './results';
+export {
+  InvalidNotificationError,
+  ImageRejectedError,
+  TransientError,
+  type RejectionReason,
+  type TransientFailure,
+} from './errors';

@@ -1,0 +1,38 @@
+export const UPLOADS_PREFIX = 'uploads/';
+export const THUMBNAILS_PREFIX = 'thumbnails/';
+
+/** Why a decoded key gets no thumbnail. */
+export type KeySkipReason =
+  /** A thumbnail's own creation event: acting on it would recurse. */
+  | 'thumbnail-key'
+  /** Not of the form uploads/<id>/<name>. */
+  | 'not-an-upload'
+  /** Has `.` or `..` path segments, which would let a key name a path outside its upload. */
+  | 'unsafe-key';
+
+export type KeyMapping =
+  { readonly thumbnailKey: string; readonly skip?: undefined } | { readonly skip: KeySkipReason };
+
+/**
+ * Decodes an object key as S3 event notifications encode it (form encoding: `+` is a space), e.g.
+ * `uploads/1/my+photo+%C3%B1.jpg` -> `uploads/1/my photo ñ.jpg`. Returns undefined when the key is not valid
+ * percent-encoding.
+ */
+export function decodeEventKey(encodedKey: string): string | undefined {
+  try {
+    return decodeURIComponent(encodedKey.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Maps uploads/<id>/<name> to thumbnails/<id>/<name>; every other key is skipped, with the reason. */
+export function thumbnailKeyFor(sourceKey: string): KeyMapping {
+  if (sourceKey.startsWith(THUMBNAILS_PREFIX)) return { skip: 'thumbnail-key' };
+  if (!sourceKey.startsWith(UPLOADS_PREFIX)) return { skip: 'not-an-upload' };
+  const path = sourceKey.slice(UPLOADS_PREFIX.length);
+  const segments = path.split('/');
+  if (segments.some((segment) => segment === '.' || segment === '..')) return { skip: 'unsafe-key' };
+  if (segments.length < 2 || segments.some((segment) => segment === '')) return { skip: 'not-an-upload' };
+  return { thumbnailKey: THUMBNAILS_PREFIX + path };
+}

@@ -1,0 +1,132 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import { S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import sharp from 'sharp';
+
+export const BUCKET = 'images';
+
+export interface ObjectStore {
+  readonly s3: S3Client;
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** A real s3rver on a loopback port with the `images` bucket, and a client configured as DESIGN.md requires. */
+export async function startObjectStore(): Promise<ObjectStore> {
+  const directory = await mkdtemp(join(tmpdir(), 'thumbnails-s3rver-'));
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: [{ name: BUCKET }],
+  });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const s3 = s3Client(endpoint);
+  return {
+    s3,
+    endpoint,
+    async close() {
+      s3.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export function s3Client(endpoint: string, maxAttempts?: number): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    // Without these, s3rver stores streamed uploads with the checksum chunk framing inside the object.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts,
+  });
+}
+
+/** Encodes a key the way S3 writes it into event notifications: form encoding per path segment. */
+export function encodeEventKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
+    .join('/');
+}
+
+export function s3Record(key: string, eventName = 'ObjectCreated:Put') {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'us-east-1',
+    eventTime: new Date().toISOString(),
+    eventName,
+    s3: {
+      s3SchemaVersion: '1.0',
+      bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+      object: { key: encodeEventKey(key), size: 1, eTag: 'abc', sequencer: '0A1B2C3D4E5F678901' },
+    },
+  };
+}
+
+/** The notification S3 delivers to Lambda (and the local stack posts): `{Records: [...]}`. */
+export function s3Event(...keys: string[]) {
+  return { Records: keys.map((key) => s3Record(key)) };
+}
+
+/** MinIO's webhook body: event name, `bucket/decoded key`, and one S3-format record with its own names. */
+export function minioEvent(key: string) {
+  const eventName = 's3:ObjectCreated:Put';
+  return {
+    EventName: eventName,
+    Key: `${BUCKET}/${key}`,
+    Records: [{ ...s3Record(key, eventName), eventVersion: '2.0', eventSource: 'minio:s3', awsRegion: '' }],
+  };
+}
+
+/** A real photo-like image: a gradient, so encoders do real work. */
+export function sampleImage(format: 'jpeg' | 'png' | 'webp', width = 640, height = 480): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    pixels[i * 3] = (i % width) % 256;
+    pixels[i * 3 + 1] = Math.floor(i / width) % 256;
+    pixels[i * 3 + 2] = 128;
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+/**
+ * A valid PNG that declares width x height 1-bit grey pixels, all zero: a few tens of KB that would decode to
+ * hundreds of MB (a decompression bomb).
+ */
+export function decompressionBombPng(width = 20_000, height = 20_000): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 1; // bit depth
+  header[9] = 0; // greyscale; compression, filter and interlace bytes stay 0
+  const rowBytes = 1 + Math.ceil(width / 8); // filter byte + packed pixels
+  const pixels = deflateSync(Buffer.alloc(rowBytes * height), { level: 9 });
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', pixels),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const checksum = Buffer.alloc(4);
+  checksum.writeUInt32BE(crc32(typeAndData));
+  return Buffer.concat([length, typeAndData, checksum]);
+}

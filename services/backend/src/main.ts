@@ -1,0 +1,33 @@
+import { createLogger } from '@twin/observability';
+import { checkTable, createDynamoClient, createProductsApi, ensureTable, ProductStore } from '@twin/products';
+import { main, runService } from '@twin/service-kit';
+import { createBackendApp } from './app';
+import { readBackendConfig } from './config';
+
+main(async () => {
+  const config = readBackendConfig();
+  const logger = createLogger('backend', config.LOG_LEVEL);
+  const dynamo = createDynamoClient();
+  if (config.CREATE_TABLE) {
+    logger.info(
+      { table: config.TABLE_NAME, result: await ensureTable(dynamo, config.TABLE_NAME) },
+      'table ready',
+    );
+  }
+  const store = new ProductStore(dynamo, config.TABLE_NAME);
+  const api = createProductsApi(store, {
+    onError: (err) => logger.error({ err }, 'products request failed'),
+  });
+  const app = createBackendApp({
+    api,
+    version: config.APP_VERSION,
+    logger,
+    faults: {
+      delayMs: config.FAULT_DELAY_MS,
+      errorRate: config.FAULT_ERROR_RATE,
+      errorStatus: config.FAULT_ERROR_STATUS,
+    },
+    ready: () => checkTable(dynamo, config.TABLE_NAME),
+  });
+  await runService({ app, port: config.PORT, logger, onShutdown: () => dynamo.destroy() });
+});

@@ -1,0 +1,4 @@
+// Loaded with `node --require` so tracing starts before express is imported.
+import { startTracing } from '@twin/observability';
+
+startTracing('frontend');
