@@ -1,3 +1,4 @@
+export { createS3Client } from './client';
 export { ThumbnailProcessor } from './processor';
 export { parseNotification, isObjectCreated, type NotificationRecord } from './notification';
 export {

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '@twin/thumbnails';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 
@@ -39,14 +40,10 @@ export async function startObjectStore(): Promise<ObjectStore> {
 }
 
 export function s3Client(endpoint: string, maxAttempts?: number): S3Client {
-  return new S3Client({
+  return createS3Client({
     endpoint,
     region: 'us-east-1',
-    forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // Without these, s3rver stores streamed uploads with the checksum chunk framing inside the object.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts,
   });
 }
