@@ -3,11 +3,11 @@
 const path = require('node:path');
 const { workspaces } = require('./package.json');
 
-const project = (dir, displayName) => ({
+const project = (dir, displayName, testMatch = ['<rootDir>/tests/**/*.test.ts']) => ({
   displayName,
   rootDir: path.join(__dirname, dir),
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  testMatch,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.test.json') }] },
   moduleNameMapper: {
     '^@twin/(observability|service-kit|products|thumbnails)$': path.join(__dirname, 'packages/$1/src'),
@@ -17,6 +17,7 @@ const project = (dir, displayName) => ({
 module.exports = {
   projects: [
     ...workspaces.map((dir) => project(dir, require(`./${dir}/package.json`).name)),
-    project('tests', 'system'),
+    // Tests of the deployment configs and of the system as a whole.
+    project('tests', 'system', ['<rootDir>/**/*.test.ts']),
   ],
 };

@@ -3,16 +3,20 @@ import { startStack, type StackPorts } from './stack';
 
 const USAGE = `Usage: npm start [-- options]
 
-Runs the whole system on this machine: dynalite (DynamoDB API) in process, and the backend and
-frontend as child processes. Ctrl-C stops everything.
+Runs the whole system on this machine: dynalite (DynamoDB API) and s3rver (S3 API) in process,
+the backend, thumbnailer and frontend as child processes, and the object store's upload events
+delivered to the thumbnailer. Ctrl-C stops everything.
 
 Options (each also read from the environment variable in brackets):
-  --frontend-port N   frontend, web page and /api/*  [FRONTEND_PORT]  default 8080
-  --backend-port N    backend products API           [BACKEND_PORT]   default 8081
-  --dynamodb-port N   DynamoDB API (dynalite)        [DYNAMODB_PORT]  default 8000
-  --table NAME        DynamoDB table                 [TABLE_NAME]     default products
-  --log-level LEVEL   services' log level            [LOG_LEVEL]      default info
-  -h, --help          this text
+  --frontend-port N     frontend, page and /api/*    [FRONTEND_PORT]     default 8080
+  --backend-port N      backend products API         [BACKEND_PORT]      default 8081
+  --thumbnailer-port N  thumbnailer POST /events     [THUMBNAILER_PORT]  default 8082
+  --dynamodb-port N     DynamoDB API (dynalite)      [DYNAMODB_PORT]     default 8000
+  --s3-port N           S3 API (s3rver)              [S3_PORT]           default 4569
+  --table NAME          DynamoDB table               [TABLE_NAME]        default products
+  --bucket NAME         bucket for images            [BUCKET]            default images
+  --log-level LEVEL     services' log level          [LOG_LEVEL]         default info
+  -h, --help            this text
 
 A port of 0 means any free port. Traces are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT
 is set (e.g. http://localhost:4318), and are off otherwise.`;
@@ -31,8 +35,11 @@ function readOptions() {
     options: {
       'frontend-port': { type: 'string', default: process.env.FRONTEND_PORT ?? '8080' },
       'backend-port': { type: 'string', default: process.env.BACKEND_PORT ?? '8081' },
+      'thumbnailer-port': { type: 'string', default: process.env.THUMBNAILER_PORT ?? '8082' },
       'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
+      's3-port': { type: 'string', default: process.env.S3_PORT ?? '4569' },
       table: { type: 'string', default: process.env.TABLE_NAME ?? 'products' },
+      bucket: { type: 'string', default: process.env.BUCKET ?? 'images' },
       'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -41,9 +48,17 @@ function readOptions() {
   const ports: StackPorts = {
     frontend: port('--frontend-port', values['frontend-port']),
     backend: port('--backend-port', values['backend-port']),
+    thumbnailer: port('--thumbnailer-port', values['thumbnailer-port']),
     dynamodb: port('--dynamodb-port', values['dynamodb-port']),
+    s3: port('--s3-port', values['s3-port']),
   };
-  return { help: values.help, ports, tableName: values.table, logLevel: values['log-level'] };
+  return {
+    help: values.help,
+    ports,
+    tableName: values.table,
+    bucket: values.bucket,
+    logLevel: values['log-level'],
+  };
 }
 
 function printTable(rows: Array<{ name: string; url: string; what: string }>): void {

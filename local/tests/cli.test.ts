@@ -50,7 +50,13 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
 
 describe('npm start (local/dist/main.js)', () => {
   it('starts the stack, serves the README walk-through, and stops cleanly on SIGTERM', async () => {
-    const ports = { FRONTEND_PORT: await freePort(), BACKEND_PORT: await freePort(), DYNAMODB_PORT: 0 };
+    const ports = {
+      FRONTEND_PORT: await freePort(),
+      BACKEND_PORT: await freePort(),
+      THUMBNAILER_PORT: await freePort(),
+      DYNAMODB_PORT: 0,
+      S3_PORT: 0,
+    };
     const cli = spawn(process.execPath, [MAIN], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +83,7 @@ describe('npm start (local/dist/main.js)', () => {
       });
 
       const services = childPids(cli.pid!);
-      expect(services).toHaveLength(2);
+      expect(services).toHaveLength(3);
       const started = Date.now();
       const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       cli.kill('SIGTERM');

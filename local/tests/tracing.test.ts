@@ -1,3 +1,4 @@
+import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import { startOtlpReceiver } from '../../tests/support/otlp-receiver';
 import { startStack, type Stack } from '../src';
 
@@ -11,8 +12,9 @@ describe('one trace across frontend -> backend -> DynamoDB (real child processes
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     stack = await startStack({
-      ports: { frontend: 0, backend: 0, dynamodb: 0 },
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, dynamodb: 0, s3: 0 },
       tableName: 'products',
+      bucket: 'images',
       logLevel: 'warn',
       log: () => undefined,
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
@@ -73,5 +75,24 @@ describe('one trace across frontend -> backend -> DynamoDB (real child processes
       spans.find((s) => s.traceId === traceId && s.service === 'backend' && s.kind === SERVER),
     );
     expect(backendServer.attributes['http.route']).toBe('/version');
+  }, 30_000);
+
+  it('carries the upload trace through the object store event to the thumbnail', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(await sampleImage('jpeg'))]), 'traced.jpg');
+    const response = await fetch(`${stack.url('frontend')}/api/images`, { method: 'POST', body: form });
+    expect(response.status).toBe(201);
+    const { key } = (await response.json()) as { key: string };
+
+    const { upload, thumbnail } = await receiver.waitFor((spans) => {
+      const upload = spans.find(
+        (s) => s.service === 'frontend' && s.kind === SERVER && s.attributes['http.route'] === '/api/images',
+      );
+      const thumbnail = spans.find((s) => s.service === 'thumbnailer' && s.attributes['aws.s3.key'] === key);
+      return upload && thumbnail ? { upload, thumbnail } : undefined;
+    });
+    expect(thumbnail.name).toBe('create thumbnail');
+    expect(thumbnail.traceId).toBe(upload.traceId);
+    expect(thumbnail.attributes['thumbnail.outcome']).toBe('created');
   }, 30_000);
 });

@@ -1,8 +1,10 @@
 export { createS3Client } from './client';
 export { ThumbnailProcessor } from './processor';
+export { THUMBNAIL_SPAN_NAME, traceMetadata } from './tracing';
 export { parseNotification, isObjectCreated, type NotificationRecord } from './notification';
 export {
   decodeEventKey,
+  encodeEventKey,
   thumbnailKeyFor,
   UPLOADS_PREFIX,
   THUMBNAILS_PREFIX,

@@ -26,6 +26,18 @@ export function decodeEventKey(encodedKey: string): string | undefined {
   }
 }
 
+/**
+ * Encodes a key the way S3 writes it into event notifications (the inverse of decodeEventKey):
+ * form encoding per path segment, so a space is `+` and `ñ` is `%C3%B1`. For emulators and tests
+ * that stand in for S3.
+ */
+export function encodeEventKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
+    .join('/');
+}
+
 /** Maps uploads/<id>/<name> to thumbnails/<id>/<name>; every other key is skipped, with the reason. */
 export function thumbnailKeyFor(sourceKey: string): KeyMapping {
   if (sourceKey.startsWith(THUMBNAILS_PREFIX)) return { skip: 'thumbnail-key' };

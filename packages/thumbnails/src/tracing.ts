@@ -3,6 +3,9 @@ import type { RecordResult } from './results';
 
 const tracer = trace.getTracer('@twin/thumbnails');
 
+/** One name for every record (the key is an attribute), so Jaeger groups them as one operation. */
+export const THUMBNAIL_SPAN_NAME = 'create thumbnail';
+
 export interface ThumbnailSpanTarget {
   readonly bucket: string;
   readonly key: string;
@@ -32,7 +35,7 @@ export async function withThumbnailSpan(
     ...(target.sourceBytes === undefined ? {} : { 'thumbnail.source.size': target.sourceBytes }),
   };
   return tracer.startActiveSpan(
-    `thumbnail ${target.key}`,
+    THUMBNAIL_SPAN_NAME,
     { kind: SpanKind.CONSUMER, attributes, links },
     parent,
     async (span) => {
@@ -53,5 +56,17 @@ export async function withThumbnailSpan(
         span.end();
       }
     },
+  );
+}
+
+/**
+ * The user metadata an uploader stores on an object so that the thumbnail's span continues the
+ * upload's trace: W3C `traceparent` and `tracestate` of the active context (empty when there is none).
+ */
+export function traceMetadata(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return Object.fromEntries(
+    Object.entries(carrier).filter(([name]) => name === 'traceparent' || name === 'tracestate'),
   );
 }

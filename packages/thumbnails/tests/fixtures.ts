@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '@twin/thumbnails';
+import { createS3Client, encodeEventKey } from '@twin/thumbnails';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 
@@ -46,14 +46,6 @@ export function s3Client(endpoint: string, maxAttempts?: number): S3Client {
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     maxAttempts,
   });
-}
-
-/** Encodes a key the way S3 writes it into event notifications: form encoding per path segment. */
-export function encodeEventKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
-    .join('/');
 }
 
 export function s3Record(key: string, eventName = 'ObjectCreated:Put') {

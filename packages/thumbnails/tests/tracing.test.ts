@@ -7,7 +7,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { ThumbnailProcessor } from '../src';
+import { THUMBNAIL_SPAN_NAME, ThumbnailProcessor, traceMetadata } from '../src';
 import { BUCKET, s3Event, sampleImage, startObjectStore, type ObjectStore } from './fixtures';
 
 const exporter = new InMemorySpanExporter();
@@ -51,7 +51,8 @@ describe('thumbnail spans', () => {
     await new ThumbnailProcessor(store.s3).process(s3Event(key));
 
     const [span] = exporter.getFinishedSpans();
-    expect(span?.name).toBe(`thumbnail ${key}`);
+    expect(span?.name).toBe(THUMBNAIL_SPAN_NAME);
+    expect(span?.attributes['aws.s3.key']).toBe(key);
     expect(span?.spanContext().traceId).toBe(UPLOAD_TRACE_ID);
     expect(span?.spanContext().traceState?.get('vendor')).toBe('value');
     expect(span?.parentSpanContext).toMatchObject({
@@ -79,7 +80,9 @@ describe('thumbnail spans', () => {
       return request.spanContext();
     });
 
-    const span = exporter.getFinishedSpans().find(({ name }) => name === `thumbnail ${key}`);
+    const span = exporter
+      .getFinishedSpans()
+      .find(({ name, attributes }) => name === THUMBNAIL_SPAN_NAME && attributes['aws.s3.key'] === key);
     expect(span?.spanContext().traceId).toBe(UPLOAD_TRACE_ID);
     expect(span?.links.map((link) => link.context.spanId)).toEqual([requestSpanContext.spanId]);
   });
@@ -95,7 +98,9 @@ describe('thumbnail spans', () => {
       return request.spanContext();
     });
 
-    const span = exporter.getFinishedSpans().find(({ name }) => name === `thumbnail ${key}`);
+    const span = exporter
+      .getFinishedSpans()
+      .find(({ name, attributes }) => name === THUMBNAIL_SPAN_NAME && attributes['aws.s3.key'] === key);
     expect(span?.parentSpanContext?.spanId).toBe(requestSpanContext.spanId);
     expect(span?.links).toEqual([]);
   });
@@ -112,5 +117,16 @@ describe('thumbnail spans', () => {
       'thumbnail.reason': 'unsupported-format',
     });
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
+
+describe('traceMetadata', () => {
+  it('carries the active span as traceparent, and nothing without one', () => {
+    expect(traceMetadata()).toEqual({});
+    const span = trace.getTracer('test').startSpan('upload');
+    const metadata = context.with(trace.setSpan(context.active(), span), () => traceMetadata());
+    span.end();
+    const { traceId, spanId } = span.spanContext();
+    expect(metadata).toEqual({ traceparent: `00-${traceId}-${spanId}-01` });
   });
 });

@@ -2,16 +2,28 @@ import type { Express } from 'express';
 import type { Logger } from '@twin/observability';
 import { createServiceApp, finishApp } from '@twin/service-kit';
 import type { BackendClient } from './backend-client';
+import type { ImageStore } from './image-store';
+import type { UploadLimits } from './image-upload';
+import { imageRoutes } from './images-routes';
 import { productRoutes } from './products-routes';
 
 export interface FrontendAppOptions {
   backend: BackendClient;
+  images: ImageStore;
+  uploadLimits: UploadLimits;
   version: string;
   logger: Logger;
+  /** Whether the object store answers; the backend is checked by its client. */
+  storeReady: () => Promise<void>;
 }
 
-export function createFrontendApp({ backend, version, logger }: FrontendAppOptions): Express {
-  const app = createServiceApp({ service: 'frontend', version, logger, ready: () => backend.ready() });
+export function createFrontendApp(options: FrontendAppOptions): Express {
+  const { backend, images, uploadLimits, version, logger, storeReady } = options;
+  const ready = async () => {
+    await Promise.all([backend.ready(), storeReady()]);
+  };
+  const app = createServiceApp({ service: 'frontend', version, logger, ready });
   app.use(productRoutes(backend));
+  app.use(imageRoutes(images, uploadLimits));
   return finishApp(app, logger);
 }

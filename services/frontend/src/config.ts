@@ -5,9 +5,18 @@ export const frontendEnv = z.object({
   ...serviceEnv,
   PORT: serviceEnv.PORT.default(8080),
   BACKEND_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:8081' }),
-  /** Under Istio's route timeout (5 s) so the mesh's answer, not ours, is the one users see there. */
+  /** Deadline of each backend call. The k8s manifests set it above Istio's route timeout, so there the mesh's timeout and retries act first. */
   BACKEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   JAEGER_UI_URL: z.url().optional(),
+  AWS_REGION: z.string().min(1, 'is required (any value for MinIO or s3rver)'),
+  BUCKET: z.string().min(3).default('images'),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+  /** Refused before decoding: a small file can declare an enormous image. */
+  UPLOAD_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000),
 });
 
 export type FrontendConfig = z.infer<typeof frontendEnv>;

@@ -4,6 +4,8 @@ import request from 'supertest';
 import { createLogger } from '@twin/observability';
 import { createFrontendApp } from '../src/app';
 import { BackendClient } from '../src/backend-client';
+import { ImageStore } from '../src/image-store';
+import { s3Client } from '../../../packages/thumbnails/tests/fixtures';
 
 const logger = createLogger('frontend-test', 'silent');
 
@@ -21,8 +23,18 @@ async function upstream(handler: http.RequestListener): Promise<{ url: string; c
   };
 }
 
+/** These tests are about the backend; the object store is never reached. */
+const unusedImages = new ImageStore(s3Client('http://127.0.0.1:9', 1), 'images');
+
 function frontend(baseUrl: string, timeoutMs = 500) {
-  return createFrontendApp({ backend: new BackendClient({ baseUrl, timeoutMs }), version: '1.0.0', logger });
+  return createFrontendApp({
+    backend: new BackendClient({ baseUrl, timeoutMs }),
+    images: unusedImages,
+    uploadLimits: { maxBytes: 1024, maxPixels: 1024 },
+    version: '1.0.0',
+    logger,
+    storeReady: async () => undefined,
+  });
 }
 
 describe('frontend /api relays to the backend', () => {

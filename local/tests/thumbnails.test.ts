@@ -1,0 +1,98 @@
+import sharp from 'sharp';
+import { minioEvent, sampleImage } from '../../packages/thumbnails/tests/fixtures';
+import { startStack, type Stack } from '../src';
+
+async function upload(
+  frontend: string,
+  image: Buffer,
+  name: string,
+): Promise<{ id: string; status: number }> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(image)]), name);
+  const response = await fetch(`${frontend}/api/images`, { method: 'POST', body: form });
+  return { ...((await response.json()) as { id: string }), status: response.status };
+}
+
+async function waitForThumbnail(frontend: string, id: string, timeoutMs: number): Promise<Buffer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${frontend}/api/images/${id}/thumbnail`);
+    if (response.status === 200) return Buffer.from(await response.arrayBuffer());
+    if (response.status !== 404) throw new Error(`unexpected ${response.status}`);
+    if (Date.now() > deadline) throw new Error(`no thumbnail for ${id} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('upload -> object store event -> thumbnailer (real processes, s3rver, sharp)', () => {
+  let stack: Stack;
+  let frontend: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, dynamodb: 0, s3: 0 },
+      tableName: 'products',
+      bucket: 'images',
+      logLevel: 'warn',
+      log: () => undefined,
+      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
+    });
+    frontend = stack.url('frontend');
+  }, 60_000);
+  afterAll(() => stack?.stop());
+
+  it('makes a 200x200 thumbnail within 2 s, for a name with spaces and non-ASCII', async () => {
+    const { id, status } = await upload(frontend, await sampleImage('jpeg', 1024, 768), 'my photo ñ.jpg');
+    expect(status).toBe(201);
+    const thumbnail = await waitForThumbnail(frontend, id, 2000);
+    const metadata = await sharp(thumbnail).metadata();
+    expect([metadata.width, metadata.height, metadata.format]).toEqual([200, 200, 'jpeg']);
+    const listed = (await (await fetch(`${frontend}/api/images`)).json()) as { items: unknown[] };
+    expect(listed.items).toContainEqual(
+      expect.objectContaining({ id, name: 'my photo ñ.jpg', thumbnail: 'ready' }),
+    );
+  }, 30_000);
+
+  it('loses none of 20 concurrent uploads', async () => {
+    const images = await Promise.all(Array.from({ length: 20 }, (_, i) => sampleImage('png', 300 + i, 200)));
+    const uploads = await Promise.all(images.map((image, i) => upload(frontend, image, `batch ${i}.png`)));
+    expect(uploads.map((u) => u.status)).toEqual(Array(20).fill(201));
+    const thumbnails = await Promise.all(uploads.map(({ id }) => waitForThumbnail(frontend, id, 15_000)));
+    for (const thumbnail of thumbnails) expect((await sharp(thumbnail).metadata()).width).toBe(200);
+  }, 60_000);
+
+  it('treats the same event delivered twice as one thumbnail, no error', async () => {
+    const { id } = await upload(frontend, await sampleImage('webp'), 'twice.webp');
+    await waitForThumbnail(frontend, id, 5000);
+    const event = minioEvent(`uploads/${id}/twice.webp`);
+    const answers = await Promise.all(
+      [1, 2].map(async () => {
+        const response = await fetch(`${stack.url('thumbnailer')}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(event),
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as { results: Array<{ outcome: string }> },
+        };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.body.results[0]?.outcome)).toEqual(['already-exists', 'already-exists']);
+  }, 30_000);
+
+  it('delivers events that arrived while the thumbnailer was down once it is back', async () => {
+    const thumbnailer = stack.services.get('thumbnailer')!;
+    await thumbnailer.stop();
+    const uploads = await Promise.all(
+      [0, 1, 2].map(async (i) => upload(frontend, await sampleImage('jpeg'), `while down ${i}.jpg`)),
+    );
+    expect(uploads.map((u) => u.status)).toEqual([201, 201, 201]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await fetch(`${frontend}/api/images/${uploads[0]!.id}/thumbnail`)).status).toBe(404);
+
+    await thumbnailer.start();
+    await Promise.all(uploads.map(({ id }) => waitForThumbnail(frontend, id, 10_000)));
+  }, 60_000);
+});

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import multer from 'multer';
+import sharp from 'sharp';
+import { HttpError } from '@twin/service-kit';
+
+/** What the thumbnailer can turn into thumbnails, as sharp names the formats. */
+const ACCEPTED_FORMATS: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  avif: 'image/avif',
+  tiff: 'image/tiff',
+};
+const EXTENSIONS: Record<string, string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  avif: 'avif',
+  tiff: 'tif',
+};
+const MAX_NAME_LENGTH = 200;
+
+export interface UploadLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
+export interface CheckedImage {
+  contentType: string;
+  format: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * Multipart parsing into memory with hard limits: one file field named `file`, no other files,
+ * a few small text fields at most. File names are read as UTF-8, as browsers and curl send them.
+ */
+export function uploadParser({ maxBytes }: UploadLimits) {
+  return multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: maxBytes, files: 1, fields: 5, fieldSize: 1024, parts: 6, headerPairs: 50 },
+    defParamCharset: 'utf8',
+  }).single('file');
+}
+
+/** Multer's errors, as the client should see them. */
+export function uploadError(err: unknown, maxBytes: number): HttpError | undefined {
+  if (!(err instanceof multer.MulterError)) return undefined;
+  if (err.code === 'LIMIT_FILE_SIZE') return new HttpError(413, `file is larger than ${maxBytes} bytes`);
+  if (err.code === 'LIMIT_UNEXPECTED_FILE')
+    return new HttpError(400, `file: send one image in the field "file"`);
+  return new HttpError(400, `upload rejected: ${err.message}`);
+}
+
+/**
+ * The image type comes from the bytes (sharp reads only the header here), never from the name or
+ * the declared content type; an image declaring more pixels than allowed is refused before decoding.
+ */
+export async function checkImage(data: Buffer, { maxPixels }: UploadLimits): Promise<CheckedImage> {
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(data, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new HttpError(415, `file is not a supported image (${Object.keys(ACCEPTED_FORMATS).join(', ')})`);
+  }
+  const contentType = metadata.format ? ACCEPTED_FORMATS[metadata.format] : undefined;
+  if (!contentType || !metadata.format) {
+    throw new HttpError(415, `file is not a supported image (${Object.keys(ACCEPTED_FORMATS).join(', ')})`);
+  }
+  const { width = 0, height = 0 } = metadata;
+  if (width * height > maxPixels) {
+    throw new HttpError(422, `image is ${width}x${height} pixels; the limit is ${maxPixels} pixels`);
+  }
+  return { contentType, format: metadata.format, width, height };
+}
+
+/**
+ * A safe object name from whatever the client called the file: the last path segment only (no
+ * `../`), no control characters or backslashes, bounded length, and an image extension.
+ */
+export function safeFileName(original: string | undefined, format: string): string {
+  const base = path.posix.basename((original ?? '').replace(/\\/g, '/'));
+  const cleaned = base
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}]/gu, '')
+    .trim()
+    .replace(/^\.+/, '');
+  const name = cleaned.slice(0, MAX_NAME_LENGTH);
+  return name && name !== '.' ? name : `image.${EXTENSIONS[format] ?? format}`;
+}
