@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.aws-sam/**', 'coverage/**', 'reports/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/dist-bundles/**',
+      '**/node_modules/**',
+      '**/.aws-sam/**',
+      'coverage/**',
+      'reports/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

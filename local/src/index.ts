@@ -1,3 +1,11 @@
 export { freePort } from './ports';
 export { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
-export { type Endpoint, type Stack, type StackOptions, type StackPorts, startStack } from './stack';
+export {
+  type Endpoint,
+  type Stack,
+  type StackOptions,
+  type StackPorts,
+  startStack,
+  THUMBNAILS_PATHS,
+  type ThumbnailsPath,
+} from './stack';

@@ -1,16 +1,20 @@
 import { parseArgs } from 'node:util';
-import { startStack, type StackPorts } from './stack';
+import { type Stack, startStack, type StackPorts, THUMBNAILS_PATHS, type ThumbnailsPath } from './stack';
 
 const USAGE = `Usage: npm start [-- options]
 
 Runs the whole system on this machine: dynalite (DynamoDB API) and s3rver (S3 API) in process,
-the backend, thumbnailer and frontend as child processes, and the object store's upload events
-delivered to the thumbnailer. Ctrl-C stops everything.
+the backend, thumbnailer and frontend as child processes, the Lambda handlers behind an API Gateway
+emulation, and the object store's upload events delivered to the thumbnailer and/or the Lambda
+imageProcessor. Ctrl-C stops everything.
 
 Options (each also read from the environment variable in brackets):
   --frontend-port N     frontend, page and /api/*    [FRONTEND_PORT]     default 8080
   --backend-port N      backend products API         [BACKEND_PORT]      default 8081
   --thumbnailer-port N  thumbnailer POST /events     [THUMBNAILER_PORT]  default 8082
+  --lambda-port N       API Gateway emulation        [LAMBDA_PORT]       default 3000
+  --thumbnails PATH     who makes thumbnails: mesh (the thumbnailer), lambda (the
+                        imageProcessor function) or both  [THUMBNAILS]   default mesh
   --dynamodb-port N     DynamoDB API (dynalite)      [DYNAMODB_PORT]     default 8000
   --s3-port N           S3 API (s3rver)              [S3_PORT]           default 4569
   --table NAME          DynamoDB table               [TABLE_NAME]        default products
@@ -36,6 +40,8 @@ function readOptions() {
       'frontend-port': { type: 'string', default: process.env.FRONTEND_PORT ?? '8080' },
       'backend-port': { type: 'string', default: process.env.BACKEND_PORT ?? '8081' },
       'thumbnailer-port': { type: 'string', default: process.env.THUMBNAILER_PORT ?? '8082' },
+      'lambda-port': { type: 'string', default: process.env.LAMBDA_PORT ?? '3000' },
+      thumbnails: { type: 'string', default: process.env.THUMBNAILS ?? 'mesh' },
       'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
       's3-port': { type: 'string', default: process.env.S3_PORT ?? '4569' },
       table: { type: 'string', default: process.env.TABLE_NAME ?? 'products' },
@@ -49,26 +55,43 @@ function readOptions() {
     frontend: port('--frontend-port', values['frontend-port']),
     backend: port('--backend-port', values['backend-port']),
     thumbnailer: port('--thumbnailer-port', values['thumbnailer-port']),
+    lambda: port('--lambda-port', values['lambda-port']),
     dynamodb: port('--dynamodb-port', values['dynamodb-port']),
     s3: port('--s3-port', values['s3-port']),
   };
+  const thumbnails = values.thumbnails as ThumbnailsPath;
+  if (!THUMBNAILS_PATHS.includes(thumbnails)) {
+    throw new UsageError(`--thumbnails: '${values.thumbnails}' is not one of ${THUMBNAILS_PATHS.join(', ')}`);
+  }
   return {
     help: values.help,
     ports,
+    thumbnails,
     tableName: values.table,
     bucket: values.bucket,
     logLevel: values['log-level'],
   };
 }
 
-function printTable(rows: Array<{ name: string; url: string; what: string }>): void {
+function printReady(stack: Stack, thumbnails: ThumbnailsPath): void {
+  const rows = stack.endpoints;
   const width = Math.max(...rows.map((row) => row.name.length));
   const urlWidth = Math.max(...rows.map((row) => row.url.length));
+  const port = (name: string) => new URL(stack.url(name)).port;
+  const makers = {
+    mesh: 'the thumbnailer',
+    lambda: 'the Lambda imageProcessor',
+    both: 'the thumbnailer and the Lambda imageProcessor',
+  };
   process.stdout.write('\nLocal stack is ready:\n\n');
-  for (const row of rows)
+  for (const row of rows) {
     process.stdout.write(`  ${row.name.padEnd(width)}  ${row.url.padEnd(urlWidth)}  ${row.what}\n`);
+  }
   process.stdout.write(
-    '\nTry: curl localhost:' + new URL(rows[0]!.url).port + '/api/version\nCtrl-C stops everything.\n\n',
+    `\nThumbnails are made by ${makers[thumbnails]}.\n` +
+      `Try: curl localhost:${port('frontend')}/api/version\n` +
+      `     curl 'localhost:${port('lambda')}/hello?name=Alice'\n` +
+      'Ctrl-C stops everything.\n\n',
   );
 }
 
@@ -89,7 +112,7 @@ async function run(): Promise<void> {
     ...options,
     log: (service, line) => process.stdout.write(`${service.padEnd(11)} | ${line}\n`),
   });
-  printTable(stack.endpoints);
+  printReady(stack, options.thumbnails);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -11,7 +11,14 @@ export interface ServiceSpec {
   packageName: string;
   port: number;
   env: Record<string, string>;
+  /** Node's arguments, relative to the workspace; by default the container's command. */
+  args?: string[];
+  /** Polled until it answers 200. */
+  readyPath?: string;
 }
+
+/** How every service's container starts it: tracing first, then the service. */
+const SERVICE_ARGS = ['--require', './dist/instrumentation.js', 'dist/main.js'];
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 8_000;
@@ -21,7 +28,7 @@ function workspaceDir(packageName: string): string {
 }
 
 /**
- * One service as a child process, started the way its container starts it
+ * One service as a child process, by default started the way its container starts it
  * (`node --require ./dist/instrumentation.js dist/main.js`), with its log lines handed to a sink.
  */
 export class ServiceProcess {
@@ -46,7 +53,7 @@ export class ServiceProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--require', './dist/instrumentation.js', 'dist/main.js'], {
+    const child = spawn(process.execPath, this.spec.args ?? SERVICE_ARGS, {
       cwd: workspaceDir(this.spec.packageName),
       env: { ...process.env, ...this.spec.env, PORT: String(this.spec.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +77,9 @@ export class ServiceProcess {
         throw new Error(`${this.spec.name} exited during start:\n${this.recentOutput.join('\n')}`);
       }
       try {
-        const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(`${this.url}${this.spec.readyPath ?? '/readyz'}`, {
+          signal: AbortSignal.timeout(1000),
+        });
         if (response.ok) return;
       } catch {
         // not listening yet

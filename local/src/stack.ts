@@ -1,23 +1,33 @@
 import { createDynamoClient, ensureTable } from '@twin/products';
 import { startDynamo } from './dynamodb';
-import { EventDelivery, type EventTarget, minioWebhookBody } from './event-delivery';
+import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { S3RVER_CREDENTIALS, startObjectStore } from './object-store';
 import { resolvePort } from './ports';
-import { type LogSink, ServiceProcess } from './service-process';
+import { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
 
 export interface StackPorts {
   frontend: number;
   backend: number;
   thumbnailer: number;
+  /** API Gateway emulation and the Lambda Invoke API. */
+  lambda: number;
   dynamodb: number;
   s3: number;
 }
+
+/** Who turns uploads into thumbnails: the mesh's thumbnailer, the Lambda imageProcessor, or both. */
+export type ThumbnailsPath = 'mesh' | 'lambda' | 'both';
+export const THUMBNAILS_PATHS: readonly ThumbnailsPath[] = ['mesh', 'lambda', 'both'];
+
+/** The image function's logical id in lambda/template.yaml, which the emulator serves by that name. */
+const IMAGE_FUNCTION = 'ImageProcessorFunction';
 
 export interface StackOptions {
   /** 0 for any free port. */
   ports: StackPorts;
   tableName: string;
   bucket: string;
+  thumbnails: ThumbnailsPath;
   logLevel: string;
   log: LogSink;
   /** Extra environment for every service, e.g. OTEL_* settings. */
@@ -50,8 +60,9 @@ function tracingEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /**
  * The whole system on one machine, no Docker and no cloud: dynalite and s3rver in this process,
- * each service as a child process started as its container starts it, and the object store's
- * events delivered to the thumbnailer as MinIO's webhook would.
+ * each service as a child process started as its container starts it, the Lambda handlers behind an
+ * API Gateway emulation, and the object store's upload events delivered to the thumbnailer as
+ * MinIO's webhook would, to the Lambda imageProcessor as S3 would, or to both.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const started: ServiceProcess[] = [];
@@ -87,13 +98,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOG_LEVEL: options.logLevel,
       ...options.env,
     };
-    const start = async (name: string, packageName: string, port: number, env: Record<string, string>) => {
+    const start = async (
+      name: string,
+      packageName: string,
+      port: number,
+      env: Record<string, string>,
+      entry: Pick<ServiceSpec, 'args' | 'readyPath'> = {},
+    ) => {
       const service = new ServiceProcess(
         {
           name,
           packageName,
           port: await resolvePort(port),
           env: { OTEL_SERVICE_NAME: name, ...awsEnv, ...common, ...env },
+          ...entry,
         },
         options.log,
       );
@@ -107,19 +125,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TABLE_NAME: options.tableName,
       APP_VERSION: '1.0.0',
     });
-    const thumbnailer = await start('thumbnailer', '@twin/thumbnailer', options.ports.thumbnailer, {
+    const storesEnv = {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: objectStore.endpoint,
+      TABLE_NAME: options.tableName,
       BUCKET: options.bucket,
+    };
+    const lambda = await start('lambda', '@twin/lambda', options.ports.lambda, storesEnv, {
+      args: ['dist/emulator/main.js'],
+      readyPath: '/__emulator/ready',
     });
+    const thumbnailer =
+      options.thumbnails === 'lambda'
+        ? undefined
+        : await start('thumbnailer', '@twin/thumbnailer', options.ports.thumbnailer, {
+            AWS_ENDPOINT_URL_S3: objectStore.endpoint,
+            BUCKET: options.bucket,
+          });
     const frontend = await start('frontend', '@twin/frontend', options.ports.frontend, {
       BACKEND_URL: backend.url,
       AWS_ENDPOINT_URL_S3: objectStore.endpoint,
       BUCKET: options.bucket,
     });
 
-    const targets: EventTarget[] = [
-      { name: 'thumbnailer', url: `${thumbnailer.url}/events`, body: minioWebhookBody },
-    ];
+    const targets: EventTarget[] = [];
+    if (thumbnailer)
+      targets.push({ name: 'thumbnailer', url: `${thumbnailer.url}/events`, body: minioWebhookBody });
+    if (options.thumbnails !== 'mesh') {
+      // As S3 invokes the function; a function error comes back as X-Amz-Function-Error and is retried.
+      const url = `${lambda.url}/2015-03-31/functions/${IMAGE_FUNCTION}/invocations`;
+      targets.push({ name: 'lambda imageProcessor', url, body: lambdaS3Event });
+    }
     const events = new EventDelivery({
       ...options.delivery,
       targets,
@@ -140,7 +176,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       endpoints: [
         { name: 'frontend', url: frontend.url, what: 'web page and /api/*' },
         { name: 'backend', url: backend.url, what: 'products API (v1)' },
-        { name: 'thumbnailer', url: thumbnailer.url, what: 'POST /events (S3 notifications)' },
+        ...(thumbnailer
+          ? [{ name: 'thumbnailer', url: thumbnailer.url, what: 'POST /events (S3 notifications)' }]
+          : []),
+        {
+          name: 'lambda',
+          url: lambda.url,
+          what: 'API Gateway emulation: /hello, /products (also under /Prod)',
+        },
         {
           name: 'dynamodb',
           url: dynamo.endpoint,

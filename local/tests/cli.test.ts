@@ -54,6 +54,7 @@ describe('npm start (local/dist/main.js)', () => {
       FRONTEND_PORT: await freePort(),
       BACKEND_PORT: await freePort(),
       THUMBNAILER_PORT: await freePort(),
+      LAMBDA_PORT: await freePort(),
       DYNAMODB_PORT: 0,
       S3_PORT: 0,
     };
@@ -83,7 +84,7 @@ describe('npm start (local/dist/main.js)', () => {
       });
 
       const services = childPids(cli.pid!);
-      expect(services).toHaveLength(3);
+      expect(services).toHaveLength(4);
       const started = Date.now();
       const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       cli.kill('SIGTERM');
@@ -95,17 +96,21 @@ describe('npm start (local/dist/main.js)', () => {
     }
   }, 90_000);
 
-  it('explains a bad option and exits 2', () => {
+  it.each([
+    [['--frontend-port', 'eighty'], "--frontend-port: 'eighty' is not a port"],
+    [['--thumbnails=cloud'], "--thumbnails: 'cloud' is not one of mesh, lambda, both"],
+    [['--frontned-port', '1'], "Unknown option '--frontned-port'"],
+  ])('explains %j and exits 2', (args, message) => {
     let status: number | null = null;
     let stderr = '';
     try {
-      execFileSync(process.execPath, [MAIN, '--frontend-port', 'eighty'], { stdio: 'pipe' });
+      execFileSync(process.execPath, [MAIN, ...args], { stdio: 'pipe' });
     } catch (err) {
       ({ status } = err as { status: number });
       stderr = String((err as { stderr: Buffer }).stderr);
     }
     expect(status).toBe(2);
-    expect(stderr).toContain("--frontend-port: 'eighty' is not a port");
+    expect(stderr).toContain(message);
     expect(stderr).toContain('Usage: npm start');
   });
 

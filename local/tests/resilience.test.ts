@@ -5,9 +5,10 @@ describe('frontend while the backend dies and comes back', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, dynamodb: 0, s3: 0 },
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
       tableName: 'products',
       bucket: 'images',
+      thumbnails: 'mesh',
       logLevel: 'warn',
       log: () => undefined,
       env: { BACKEND_TIMEOUT_MS: '1000' },

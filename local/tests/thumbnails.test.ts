@@ -30,9 +30,10 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
 
   beforeAll(async () => {
     stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, dynamodb: 0, s3: 0 },
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
       tableName: 'products',
       bucket: 'images',
+      thumbnails: 'mesh',
       logLevel: 'warn',
       log: () => undefined,
       delivery: { firstDelayMs: 50, maxDelayMs: 500 },

@@ -12,9 +12,10 @@ describe('one trace across frontend -> backend -> DynamoDB (real child processes
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, dynamodb: 0, s3: 0 },
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
       tableName: 'products',
       bucket: 'images',
+      thumbnails: 'mesh',
       logLevel: 'warn',
       log: () => undefined,
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },

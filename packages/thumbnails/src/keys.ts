@@ -5,7 +5,7 @@ export const THUMBNAILS_PREFIX = 'thumbnails/';
 export type KeySkipReason =
   /** A thumbnail's own creation event: acting on it would recurse. */
   | 'thumbnail-key'
-  /** Not of the form uploads/<id>/<name>. */
+  /** Not of the form uploads/<path>. */
   | 'not-an-upload'
   /** Has `.` or `..` path segments, which would let a key name a path outside its upload. */
   | 'unsafe-key';
@@ -38,13 +38,16 @@ export function encodeEventKey(key: string): string {
     .join('/');
 }
 
-/** Maps uploads/<id>/<name> to thumbnails/<id>/<name>; every other key is skipped, with the reason. */
+/**
+ * Maps uploads/<path> to thumbnails/<path>: the frontend's uploads/<id>/<name> and a plain
+ * `aws s3 cp photo.jpg s3://bucket/uploads/photo.jpg` alike. Every other key is skipped, with the reason.
+ */
 export function thumbnailKeyFor(sourceKey: string): KeyMapping {
   if (sourceKey.startsWith(THUMBNAILS_PREFIX)) return { skip: 'thumbnail-key' };
   if (!sourceKey.startsWith(UPLOADS_PREFIX)) return { skip: 'not-an-upload' };
   const path = sourceKey.slice(UPLOADS_PREFIX.length);
   const segments = path.split('/');
   if (segments.some((segment) => segment === '.' || segment === '..')) return { skip: 'unsafe-key' };
-  if (segments.length < 2 || segments.some((segment) => segment === '')) return { skip: 'not-an-upload' };
+  if (segments.some((segment) => segment === '')) return { skip: 'not-an-upload' };
   return { thumbnailKey: THUMBNAILS_PREFIX + path };
 }

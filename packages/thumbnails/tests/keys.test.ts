@@ -23,6 +23,8 @@ describe('thumbnailKeyFor', () => {
     ['uploads/1/photo.jpg', 'thumbnails/1/photo.jpg'],
     ['uploads/abc-123/my photo ñ.jpg', 'thumbnails/abc-123/my photo ñ.jpg'],
     ['uploads/1/album/photo.jpg', 'thumbnails/1/album/photo.jpg'],
+    // The brief's `aws s3 cp photo.jpg s3://my-bucket/uploads/photo.jpg`.
+    ['uploads/photo.jpg', 'thumbnails/photo.jpg'],
   ])('maps %s -> %s', (source, thumbnail) => {
     expect(thumbnailKeyFor(source)).toEqual({ thumbnailKey: thumbnail });
   });
@@ -31,9 +33,9 @@ describe('thumbnailKeyFor', () => {
     ['thumbnails/1/photo.jpg', 'thumbnail-key'],
     ['photos/1/photo.jpg', 'not-an-upload'],
     ['Uploads/1/photo.jpg', 'not-an-upload'],
-    ['uploads/photo.jpg', 'not-an-upload'],
     ['uploads//photo.jpg', 'not-an-upload'],
     ['uploads/1/', 'not-an-upload'],
+    ['uploads/', 'not-an-upload'],
     ['uploads/1/../../thumbnails/x.jpg', 'unsafe-key'],
     ['uploads/../x/y.jpg', 'unsafe-key'],
     ['uploads/1/./photo.jpg', 'unsafe-key'],

@@ -229,11 +229,11 @@ describe('ThumbnailProcessor', () => {
     ]);
   });
 
-  it('skips keys that are not uploads/<id>/<name>, are unsafe, or cannot be decoded', async () => {
+  it('skips keys that are not under uploads/, are unsafe, or cannot be decoded', async () => {
     const event = {
       Records: [
         s3Record('other/1/photo.jpg'),
-        s3Record('uploads/photo.jpg'),
+        s3Record('uploads//photo.jpg'),
         s3Record('uploads/1/../../etc/passwd'),
         { ...s3Record('x'), s3: { bucket: { name: BUCKET }, object: { key: 'uploads/1/%E0%A4%A.jpg' } } },
       ],

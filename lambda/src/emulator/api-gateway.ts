@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID } from '../runtime/context';
+import type { ApiRoute, FunctionSpec } from '../template/template';
+
+/** The implicit API's stage in AWS (…/Prod/hello); the emulator serves /Prod/hello and /hello alike. */
+export const STAGE = 'Prod';
+
+/** API Gateway's payload limit for REST APIs. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** A request as it came off the wire. */
+export interface ProxyRequest {
+  method: string;
+  /** Path and query, still URL-encoded, e.g. /products?limit=5. */
+  url: string;
+  /** Name/value pairs in arrival order, names as the client spelled them (node's rawHeaders). */
+  rawHeaders: string[];
+  body: Buffer;
+  sourceIp: string;
+}
+
+export interface RouteMatch {
+  spec: FunctionSpec;
+  route: ApiRoute;
+  /** The request path without the stage, e.g. /products/42. */
+  path: string;
+  pathParameters: Record<string, string> | null;
+}
+
+interface CompiledRoute {
+  spec: FunctionSpec;
+  route: ApiRoute;
+  pattern: RegExp;
+  names: string[];
+  /** Literal paths win over parameters, parameters over greedy {proxy+}, as in API Gateway. */
+  rank: number;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function compile(spec: FunctionSpec, route: ApiRoute): CompiledRoute {
+  const names: string[] = [];
+  let rank = 0;
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{([^}]+?)(\+?)\}$/.exec(segment);
+      if (!parameter) return escapeRegExp(segment);
+      names.push(parameter[1] as string);
+      rank += parameter[2] ? 1000 : 1;
+      return parameter[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('/');
+  return { spec, route, pattern: new RegExp(`^${source}$`), names, rank };
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Strips the stage prefix and a trailing slash: /Prod/products/ -> /products. */
+export function resourcePathOf(rawPath: string): string {
+  let path =
+    rawPath === `/${STAGE}` || rawPath.startsWith(`/${STAGE}/`) ? rawPath.slice(STAGE.length + 1) : rawPath;
+  if (path === '') path = '/';
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** The template's Api events as API Gateway routes them. */
+export class ApiRouter {
+  private readonly routes: CompiledRoute[];
+
+  constructor(functions: FunctionSpec[]) {
+    this.routes = functions
+      .flatMap((spec) => spec.routes.map((route) => compile(spec, route)))
+      .sort((a, b) => a.rank - b.rank);
+  }
+
+  /** Undefined for an unknown path or a method the path does not have (both 403 in API Gateway). */
+  match(method: string, rawPath: string): RouteMatch | undefined {
+    const path = resourcePathOf(rawPath);
+    for (const compiled of this.routes) {
+      if (compiled.route.method !== method && compiled.route.method !== 'ANY') continue;
+      const found = compiled.pattern.exec(path);
+      if (!found) continue;
+      const pathParameters = compiled.names.length
+        ? Object.fromEntries(compiled.names.map((name, i) => [name, decode(found[i + 1] as string)]))
+        : null;
+      return { spec: compiled.spec, route: compiled.route, path, pathParameters };
+    }
+    return undefined;
+  }
+}
+
+const TEXT_TYPES =
+  /^(text\/.+|application\/(.+\+)?(json|xml)|application\/(x-www-form-urlencoded|javascript))$/;
+
+function isText(contentType: string | undefined, body: Buffer): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (type) return TEXT_TYPES.test(type);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function requestTime(date: Date): string {
+  // API Gateway's $context.requestTime: 15/Jan/2024:10:30:00 +0000
+  const [, day, month, year, time] = date.toUTCString().split(' ');
+  return `${day}/${month}/${year}:${time} +0000`;
+}
+
+/** The REST API (v1) proxy event API Gateway sends the function for this request. */
+export function buildProxyEvent(
+  request: ProxyRequest,
+  match: RouteMatch,
+  requestId: string,
+  now = new Date(),
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] as string;
+    const value = request.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const header = (name: string) =>
+    Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
+
+  const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+  const queryStringParameters: Record<string, string> = {};
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  for (const [name, value] of query) {
+    queryStringParameters[name] = value;
+    (multiValueQueryStringParameters[name] ??= []).push(value);
+  }
+  const hasQuery = Object.keys(queryStringParameters).length > 0;
+
+  const text = request.body.length > 0 && isText(header('content-type'), request.body);
+  return {
+    resource: match.route.path,
+    path: match.path,
+    httpMethod: request.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? queryStringParameters : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
+    pathParameters: match.pathParameters,
+    stageVariables: null,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      authorizer: undefined,
+      domainName: header('host'),
+      extendedRequestId: randomBytes(8).toString('base64url'),
+      httpMethod: request.method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: request.sourceIp,
+        user: null,
+        userAgent: header('user-agent') ?? null,
+        userArn: null,
+      },
+      path: `/${STAGE}${match.path}`,
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTime: requestTime(now),
+      requestTimeEpoch: now.getTime(),
+      resourceId: randomBytes(3).toString('hex'),
+      resourcePath: match.route.path,
+      stage: STAGE,
+    },
+    body: request.body.length === 0 ? null : request.body.toString(text ? 'utf8' : 'base64'),
+    isBase64Encoded: request.body.length > 0 && !text,
+  };
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+type Dict = Record<string, unknown>;
+const isDict = (value: unknown): value is Dict =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isHeaderValue = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+
+/**
+ * Maps a proxy integration result to the HTTP response API Gateway sends. Undefined when the result
+ * is not a valid proxy response (API Gateway answers 502 then).
+ */
+export function toHttpResponse(result: unknown): HttpResponse | undefined {
+  if (!isDict(result)) return undefined;
+  const { statusCode, headers = {}, multiValueHeaders = {}, body = null, isBase64Encoded = false } = result;
+  if (!Number.isInteger(statusCode) || (statusCode as number) < 100 || (statusCode as number) > 599)
+    return undefined;
+  if (body !== null && typeof body !== 'string') return undefined;
+  if (!isDict(headers) || !isDict(multiValueHeaders)) return undefined;
+  const merged = new Map<string, { name: string; values: string[] }>();
+  const add = (name: string, value: unknown) => {
+    if (!isHeaderValue(value)) throw new TypeError(`header ${name} is not a string, number or boolean`);
+    const entry = merged.get(name.toLowerCase()) ?? { name, values: [] };
+    entry.values.push(String(value));
+    merged.set(name.toLowerCase(), entry);
+  };
+  try {
+    for (const [name, value] of Object.entries(headers)) add(name, value);
+    for (const [name, values] of Object.entries(multiValueHeaders)) {
+      if (!Array.isArray(values)) return undefined;
+      // A header in both maps: API Gateway sends the multi-value list.
+      merged.delete(name.toLowerCase());
+      values.forEach((value) => add(name, value));
+    }
+  } catch {
+    return undefined;
+  }
+  const outgoing: OutgoingHttpHeaders = {};
+  for (const { name, values } of merged.values()) outgoing[name] = values.length === 1 ? values[0] : values;
+  // A proxy response without a content type goes out as JSON.
+  if (!merged.has('content-type')) outgoing['content-type'] = 'application/json';
+  const text = body ?? '';
+  return {
+    statusCode: statusCode as number,
+    headers: outgoing,
+    body: isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8'),
+  };
+}

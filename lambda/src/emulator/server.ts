@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@twin/observability/logger';
+import { LocalFunction } from '../runtime/local-function';
+import { loadTemplate, TEMPLATE_PATH } from '../template/template';
+import {
+  ApiRouter,
+  buildProxyEvent,
+  type HttpResponse,
+  MAX_REQUEST_BYTES,
+  toHttpResponse,
+} from './api-gateway';
+import { INVOKE_PATH, InvokeApi } from './invoke-api';
+
+export const READY_PATH = '/__emulator/ready';
+
+export interface EmulatorOptions {
+  /** Default 3000, as `sam local start-api`; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  templatePath?: string;
+  logger?: Logger;
+  /** Waits before the retries of an asynchronous (Event) invocation; default 1 s, then 2 s. */
+  retryDelaysMs?: number[];
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  functions: LocalFunction[];
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, { statusCode, headers, body }: HttpResponse): void {
+  res.writeHead(statusCode, { ...headers, 'content-length': body.length });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers = {}): void {
+  send(res, {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: Buffer.from(JSON.stringify(body)),
+  });
+}
+
+/** Reads the whole body; past `limit` bytes the rest is read and dropped, and undefined returned. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(length <= limit ? Buffer.concat(chunks, length) : undefined));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * One HTTP server standing in for API Gateway (the template's Api events, REST v1 proxy events) and
+ * for the Lambda Invoke API, running every function of the template in this process. Handlers are
+ * loaded before it listens, so GET /__emulator/ready answers 200 as soon as it answers at all.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const logger = options.logger ?? createLogger('lambda-emulator');
+  const template = loadTemplate(options.templatePath ?? TEMPLATE_PATH);
+  const functions = template.functions.map((spec) => new LocalFunction(spec));
+  for (const fn of functions) fn.load();
+  const router = new ApiRouter(template.functions);
+  const invokeApi = new InvokeApi({
+    functions,
+    logger,
+    retryDelaysMs: options.retryDelaysMs ?? [1000, 2000],
+  });
+  const byName = new Map(functions.map((fn) => [fn.name, fn]));
+
+  async function apiGateway(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const match = router.match(method, url.split('?')[0] ?? '/');
+    if (!match) {
+      sendJson(
+        res,
+        403,
+        { message: 'Missing Authentication Token' },
+        {
+          'x-amzn-ErrorType': 'MissingAuthenticationTokenException',
+        },
+      );
+      return;
+    }
+    const requestId = randomUUID();
+    const event = buildProxyEvent(
+      {
+        method,
+        url,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      },
+      match,
+      requestId,
+    );
+    const invocation = await (byName.get(match.spec.logicalId) as LocalFunction).invoke(event);
+    logger.info(
+      { ...invocation.report, trigger: 'api', route: `${match.route.method} ${match.route.path}` },
+      'invocation',
+    );
+    const response = invocation.ok ? toHttpResponse(invocation.result) : undefined;
+    if (!response) {
+      if (invocation.ok)
+        logger.warn({ function: match.spec.logicalId, requestId }, 'malformed Lambda proxy response');
+      else logger.warn({ function: match.spec.logicalId, error: invocation.error }, 'function error');
+      sendJson(res, 502, { message: 'Internal server error' }, { 'x-amzn-RequestId': requestId });
+      return;
+    }
+    send(res, { ...response, headers: { ...response.headers, 'x-amzn-RequestId': requestId } });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && path === READY_PATH) {
+      sendJson(res, 200, { status: 'ready', functions: functions.map((fn) => fn.name) });
+      return;
+    }
+    const body = await readBody(req, MAX_REQUEST_BYTES);
+    if (!body) {
+      sendJson(res, 413, { message: 'Request Too Long' });
+      return;
+    }
+    const invoke = INVOKE_PATH.exec(path);
+    if (invoke && req.method === 'POST') {
+      send(res, await invokeApi.handle(invoke[1] as string, req.headers, body));
+      return;
+    }
+    await apiGateway(req, res, body);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: Error) => {
+      logger.error({ err, method: req.method, url: req.url }, 'emulator failed');
+      if (!res.headersSent) sendJson(res, 500, { message: 'emulator failed' });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  logger.info(
+    {
+      port,
+      url,
+      functions: template.functions.map((fn) => ({
+        name: fn.logicalId,
+        routes: fn.routes.map((r) => `${r.method} ${r.path}`),
+      })),
+    },
+    'listening',
+  );
+
+  return {
+    url,
+    port,
+    functions,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        invokeApi.close();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, type Tags } from 'yaml';
+
+/** The workspace folder (lambda/), from src/template or dist/template alike. */
+export const LAMBDA_DIR = path.resolve(__dirname, '..', '..');
+export const TEMPLATE_PATH = path.join(LAMBDA_DIR, 'template.yaml');
+
+/** The esbuild options SAM reads from a function's Metadata (BuildMethod: esbuild). */
+export interface BuildProperties {
+  Minify?: boolean;
+  Target?: string;
+  Sourcemap?: boolean;
+  EntryPoints?: string[];
+  External?: string[];
+  Format?: string;
+}
+
+/** An `Api` event of a function: a route of the implicit REST API. */
+export interface ApiRoute {
+  /** The event's name in the template, e.g. GetProduct. */
+  event: string;
+  /** Upper case, or ANY. */
+  method: string;
+  /** API Gateway's resource path, e.g. /products/{id}. */
+  path: string;
+}
+
+export interface FunctionSpec {
+  logicalId: string;
+  /** As in the template, e.g. hello.handler: the file esbuild writes (hello.js) and its export. */
+  handler: string;
+  exportName: string;
+  /** The TypeScript entry point, relative to the function's CodeUri (an absolute path in `entryPath`). */
+  entryPoint: string;
+  entryPath: string;
+  runtime: string;
+  architectures: string[];
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Retries of asynchronous invocations (EventInvokeConfig.MaximumRetryAttempts; Lambda's default 2). */
+  maximumRetryAttempts: number;
+  buildProperties: BuildProperties;
+  routes: ApiRoute[];
+}
+
+export interface SamTemplate {
+  path: string;
+  /** The parsed document, intrinsic functions in their long form ({"Ref": ...}, {"Fn::Sub": ...}). */
+  document: Record<string, unknown>;
+  functions: FunctionSpec[];
+}
+
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+}
+
+const INTRINSICS = ['Ref', 'Condition', 'Base64', 'Cidr', 'FindInMap', 'GetAtt', 'GetAZs', 'ImportValue']
+  .concat(['Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or'])
+  .concat(['ToJsonString', 'Length']);
+
+/** CloudFormation's short forms (!Ref, !Sub, !GetAtt ...) read as their long forms. */
+const cloudFormationTags: Tags = INTRINSICS.flatMap((name) => {
+  const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+  const wrap = (value: unknown) => ({
+    [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value,
+  });
+  return [
+    { tag: `!${name}`, resolve: (value: string) => wrap(value) },
+    ...(['seq', 'map'] as const).map((collection) => ({
+      tag: `!${name}`,
+      collection,
+      resolve: (node: { toJSON(): unknown }) => wrap(node.toJSON()),
+    })),
+  ];
+});
+
+type Dict = Record<string, unknown>;
+
+const isDict = (value: unknown): value is Dict =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function dict(value: unknown): Dict {
+  return isDict(value) ? value : {};
+}
+
+function readFunction(logicalId: string, resource: Dict, globals: Dict, templateDir: string): FunctionSpec {
+  const properties = { ...globals, ...dict(resource.Properties) };
+  const handler = properties.Handler;
+  if (typeof handler !== 'string' || !/^[^.]+\.[^.]+$/.test(handler)) {
+    throw new TemplateError(`${logicalId}: Handler must look like <file>.<export>, got ${String(handler)}`);
+  }
+  const [file, exportName] = handler.split('.') as [string, string];
+  const buildProperties = dict(dict(resource.Metadata).BuildProperties) as BuildProperties;
+  const entryPoint = buildProperties.EntryPoints?.[0];
+  if (typeof entryPoint !== 'string')
+    throw new TemplateError(`${logicalId}: Metadata.BuildProperties.EntryPoints is missing`);
+  // esbuild names its output after the entry point; the Handler must name that file.
+  if (path.basename(entryPoint, path.extname(entryPoint)) !== file) {
+    throw new TemplateError(`${logicalId}: Handler ${handler} does not name the bundle of ${entryPoint}`);
+  }
+  const codeUri = typeof properties.CodeUri === 'string' ? properties.CodeUri : '.';
+  const routes: ApiRoute[] = [];
+  for (const [event, definition] of Object.entries(dict(properties.Events))) {
+    const { Type, Properties } = dict(definition);
+    if (Type !== 'Api') continue;
+    const { Path, Method } = dict(Properties);
+    if (typeof Path !== 'string' || typeof Method !== 'string') {
+      throw new TemplateError(`${logicalId}: Api event ${event} needs Path and Method`);
+    }
+    routes.push({ event, method: Method.toUpperCase(), path: Path });
+  }
+  const retries = dict(properties.EventInvokeConfig).MaximumRetryAttempts;
+  return {
+    logicalId,
+    handler,
+    exportName,
+    entryPoint,
+    entryPath: path.resolve(templateDir, codeUri, entryPoint),
+    runtime: String(properties.Runtime),
+    architectures: Array.isArray(properties.Architectures)
+      ? properties.Architectures.map(String)
+      : ['x86_64'],
+    timeoutSeconds: typeof properties.Timeout === 'number' ? properties.Timeout : 3,
+    memoryMb: typeof properties.MemorySize === 'number' ? properties.MemorySize : 128,
+    maximumRetryAttempts: typeof retries === 'number' ? retries : 2,
+    buildProperties,
+    routes,
+  };
+}
+
+/**
+ * Reads a SAM template: its functions, with Globals applied, their handlers, esbuild options and
+ * Api routes. The emulator, the invoke CLI and the bundler all take these from here, so they
+ * cannot drift from what `sam build` and `sam deploy` do.
+ */
+export function loadTemplate(file = TEMPLATE_PATH): SamTemplate {
+  let document: unknown;
+  try {
+    document = parse(readFileSync(file, 'utf8'), { customTags: cloudFormationTags });
+  } catch (err) {
+    throw new TemplateError(`${file}: ${(err as Error).message}`);
+  }
+  if (!isDict(document)) throw new TemplateError(`${file}: not a SAM template`);
+  const globals = dict(dict(document.Globals).Function);
+  const functions = Object.entries(dict(document.Resources))
+    .filter(([, resource]) => dict(resource).Type === 'AWS::Serverless::Function')
+    .map(([logicalId, resource]) => readFunction(logicalId, dict(resource), globals, path.dirname(file)));
+  return { path: file, document, functions };
+}
+
+/**
+ * Finds a function by its logical id (HelloFunction, as `sam local invoke` takes it) or by the file
+ * its Handler names (hello).
+ */
+export function findFunction(template: SamTemplate, name: string): FunctionSpec | undefined {
+  return (
+    template.functions.find((fn) => fn.logicalId === name) ??
+    template.functions.find((fn) => fn.handler.split('.')[0] === name)
+  );
+}

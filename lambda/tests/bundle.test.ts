@@ -1,0 +1,70 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { type Bundle, bundleFunctions, esbuildOptions } from '../src/bundle';
+import { loadTemplate } from '../src/template/template';
+
+const template = loadTemplate();
+let root: string;
+let bundles: Bundle[];
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'lambda-bundles-'));
+  bundles = await bundleFunctions(root, template);
+}, 60_000);
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const bundle = (name: string) => bundles.find((b) => b.function === name)!;
+
+describe('npm run bundle -w lambda', () => {
+  it('passes esbuild what sam build passes, taken from the template', () => {
+    const image = template.functions.find((spec) => spec.logicalId === 'ImageProcessorFunction')!;
+    expect(esbuildOptions(image, '/out')).toMatchObject({
+      entryPoints: [image.entryPath],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      minify: true,
+      target: 'es2022',
+      sourcemap: false,
+      external: ['sharp'],
+      outdir: '/out',
+    });
+  });
+
+  it('writes one bundle per function, named as the Handler says', () => {
+    expect(bundles.map((b) => path.relative(root, b.file))).toEqual([
+      path.join('HelloFunction', 'hello.js'),
+      path.join('ProductsFunction', 'products.js'),
+      path.join('ImageProcessorFunction', 'imageProcessor.js'),
+    ]);
+    for (const b of bundles) expect(b.gzipBytes).toBeLessThan(b.bytes);
+  });
+
+  it('makes a hello bundle that runs on its own', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handler } = require(bundle('HelloFunction').file) as {
+      handler: (event: unknown) => Promise<APIGatewayProxyResult>;
+    };
+    const result = await handler({ queryStringParameters: { name: 'Alice' } });
+    expect(JSON.parse(result.body).message).toBe('Hello, Alice!');
+  });
+
+  it('bundles the AWS SDK but leaves sharp to the layer', async () => {
+    const image = await readFile(bundle('ImageProcessorFunction').file, 'utf8');
+    expect(image).toContain('require("sharp")');
+    expect(image).not.toMatch(/libvips|sharp-linux-x64/);
+    expect(image).toContain('S3Client');
+    const products = await readFile(bundle('ProductsFunction').file, 'utf8');
+    expect(products).toContain('DynamoDBClient');
+  });
+
+  it('keeps the OpenTelemetry SDK out of the bundles (cold starts)', async () => {
+    for (const b of bundles) {
+      expect(await readFile(b.file, 'utf8')).not.toMatch(/@opentelemetry\/sdk-|BatchSpanProcessor/);
+      expect(b.bytes).toBeLessThan(2 * 1024 * 1024);
+    }
+    expect(bundle('HelloFunction').bytes).toBeLessThan(16 * 1024);
+  });
+});

@@ -1,0 +1,43 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ApiRouter, buildProxyEvent } from '../src/emulator/api-gateway';
+import { loadTemplate } from '../src/template/template';
+
+export const LAMBDA_DIR = path.resolve(__dirname, '..');
+
+const router = new ApiRouter(loadTemplate().functions);
+
+/**
+ * The REST API (v1) event API Gateway would send for this request, routed by the template's Api
+ * events, as the emulator builds it.
+ */
+export function apiEvent(
+  method: string,
+  url: string,
+  { body, contentType }: { body?: string | Buffer; contentType?: string } = {},
+): APIGatewayProxyEvent {
+  const match = router.match(method, url.split('?')[0] as string);
+  if (!match) throw new Error(`the template has no route for ${method} ${url}`);
+  const bytes = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+  const rawHeaders = ['Host', 'localhost', 'User-Agent', 'jest'];
+  if (contentType) rawHeaders.push('Content-Type', contentType);
+  if (body !== undefined) rawHeaders.push('Content-Length', String(bytes.length));
+  return buildProxyEvent({ method, url, rawHeaders, body: bytes, sourceIp: '127.0.0.1' }, match, 'test');
+}
+
+/**
+ * Sets the variables a handler reads when its module loads (as a container starts), then loads it.
+ * Each test file has its own module registry, so each gets its own "container".
+ */
+export function loadHandlerModule<T extends object>(modulePath: string, env: Record<string, string>): T {
+  Object.assign(process.env, env);
+  return jest.requireActual<T>(modulePath);
+}
+
+/** The child-process tests run the compiled CLI and emulator, as users and the local stack do. */
+export function requireBuilt(file: string): string {
+  const built = path.join(LAMBDA_DIR, 'dist', file);
+  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b lambda\` first`);
+  return built;
+}

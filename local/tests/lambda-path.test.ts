@@ -1,0 +1,67 @@
+import sharp from 'sharp';
+import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
+import { startStack, type Stack } from '../src';
+
+describe('npm start -- --thumbnails=lambda: the serverless twin in the local stack', () => {
+  let stack: Stack;
+  const invocations: Array<Record<string, unknown>> = [];
+
+  beforeAll(async () => {
+    stack = await startStack({
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
+      tableName: 'products',
+      bucket: 'images',
+      thumbnails: 'lambda',
+      logLevel: 'info',
+      log: (service, line) => {
+        if (service === 'lambda' && line.includes('"invocation"')) invocations.push(JSON.parse(line));
+      },
+      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
+    });
+  }, 60_000);
+  afterAll(() => stack?.stop());
+
+  it('answers the brief hello through the API Gateway emulation', async () => {
+    const response = await fetch(`${stack.url('lambda')}/hello?name=Alice`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { message: string; timestamp: string };
+    expect(body.message).toBe('Hello, Alice!');
+    expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+  });
+
+  it('reads and writes the same products table as the backend', async () => {
+    const created = await fetch(`${stack.url('lambda')}/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"Laptop","price":999.99}',
+    });
+    expect(created.status).toBe(201);
+    const product = (await created.json()) as { id: string };
+    const viaMesh = (await (await fetch(`${stack.url('frontend')}/api/products/${product.id}`)).json()) as {
+      id: string;
+    };
+    expect(viaMesh.id).toBe(product.id);
+  });
+
+  it('makes the upload thumbnail with the Lambda imageProcessor, with no thumbnailer running', async () => {
+    expect(stack.services.has('thumbnailer')).toBe(false);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(await sampleImage('jpeg'))]), 'my photo ñ.jpg');
+    const upload = await fetch(`${stack.url('frontend')}/api/images`, { method: 'POST', body: form });
+    expect(upload.status).toBe(201);
+    const { id } = (await upload.json()) as { id: string };
+
+    const deadline = Date.now() + 5000;
+    let response = await fetch(`${stack.url('frontend')}/api/images/${id}/thumbnail`);
+    while (response.status === 404 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      response = await fetch(`${stack.url('frontend')}/api/images/${id}/thumbnail`);
+    }
+    expect(response.status).toBe(200);
+    const metadata = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    expect([metadata.width, metadata.height]).toEqual([200, 200]);
+    expect(invocations).toContainEqual(
+      expect.objectContaining({ function: 'ImageProcessorFunction', outcome: expect.any(String) }),
+    );
+  }, 30_000);
+});
