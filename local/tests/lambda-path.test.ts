@@ -1,22 +1,19 @@
 import sharp from 'sharp';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
-import { startStack, type Stack } from '../src';
+import type { Stack } from '../src';
+import { startTestStack } from './test-stack';
 
 describe('npm start -- --thumbnails=lambda: the serverless twin in the local stack', () => {
   let stack: Stack;
   const invocations: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
-    stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
-      tableName: 'products',
-      bucket: 'images',
+    stack = await startTestStack({
       thumbnails: 'lambda',
       logLevel: 'info',
       log: (service, line) => {
         if (service === 'lambda' && line.includes('"invocation"')) invocations.push(JSON.parse(line));
       },
-      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
     });
   }, 60_000);
   afterAll(() => stack?.stop());

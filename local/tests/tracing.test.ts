@@ -1,6 +1,7 @@
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import { startOtlpReceiver } from '../../tests/support/otlp-receiver';
-import { startStack, type Stack } from '../src';
+import type { Stack } from '../src';
+import { startTestStack } from './test-stack';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -11,13 +12,7 @@ describe('one trace across frontend -> backend -> DynamoDB (real child processes
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
-      tableName: 'products',
-      bucket: 'images',
-      thumbnails: 'mesh',
-      logLevel: 'warn',
-      log: () => undefined,
+    stack = await startTestStack({
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
     });
   }, 60_000);

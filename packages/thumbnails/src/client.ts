@@ -1,4 +1,4 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 /**
  * An S3 client for AWS, MinIO or s3rver, configured from the environment (AWS_REGION,
@@ -18,4 +18,9 @@ export function createS3Client(overrides: S3ClientConfig = {}): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...overrides,
   });
+}
+
+/** Readiness: the bucket answers, within a short deadline. */
+export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: AbortSignal.timeout(2000) });
 }

@@ -1,4 +1,4 @@
-export { createS3Client } from './client';
+export { checkBucket, createS3Client } from './client';
 export { ThumbnailProcessor } from './processor';
 export { THUMBNAIL_SPAN_NAME, traceMetadata } from './tracing';
 export { parseNotification, isObjectCreated, type NotificationRecord } from './notification';
@@ -11,7 +11,13 @@ export {
   type KeyMapping,
   type KeySkipReason,
 } from './keys';
-export { createThumbnail, type ResizeOptions, type Thumbnail, type ThumbnailFormat } from './resize';
+export {
+  CONTENT_TYPES,
+  createThumbnail,
+  type ResizeOptions,
+  type Thumbnail,
+  type ThumbnailFormat,
+} from './resize';
 export {
   DEFAULT_THUMBNAIL_OPTIONS,
   resolveThumbnailOptions,

@@ -2,8 +2,11 @@ import sharp from 'sharp';
 import { ImageRejectedError } from './errors';
 import { DEFAULT_THUMBNAIL_OPTIONS, type ThumbnailOptions } from './options';
 
-/** Formats written back as themselves; any other readable format (SVG) becomes PNG. */
-const CONTENT_TYPES = {
+/**
+ * Formats written back as themselves, with their content types; any other readable format (SVG)
+ * becomes PNG. Uploaders accept exactly these.
+ */
+export const CONTENT_TYPES = {
   jpeg: 'image/jpeg',
   png: 'image/png',
   webp: 'image/webp',

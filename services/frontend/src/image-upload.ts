@@ -2,16 +2,10 @@ import path from 'node:path';
 import multer from 'multer';
 import sharp from 'sharp';
 import { HttpError } from '@twin/service-kit';
+import { CONTENT_TYPES } from '@twin/thumbnails';
 
 /** What the thumbnailer can turn into thumbnails, as sharp names the formats. */
-const ACCEPTED_FORMATS: Record<string, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  avif: 'image/avif',
-  tiff: 'image/tiff',
-};
+const ACCEPTED_FORMATS: Record<string, string> = CONTENT_TYPES;
 const EXTENSIONS: Record<string, string> = {
   jpeg: 'jpg',
   png: 'png',

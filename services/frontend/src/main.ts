@@ -1,7 +1,6 @@
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { createLogger } from '@twin/observability';
 import { main, runService } from '@twin/service-kit';
-import { createS3Client } from '@twin/thumbnails';
+import { checkBucket, createS3Client } from '@twin/thumbnails';
 import { createFrontendApp } from './app';
 import { BackendClient } from './backend-client';
 import { readFrontendConfig } from './config';
@@ -18,11 +17,7 @@ main(async () => {
     uploadLimits: { maxBytes: config.UPLOAD_MAX_BYTES, maxPixels: config.UPLOAD_MAX_PIXELS },
     version: config.APP_VERSION,
     logger,
-    storeReady: async () => {
-      await s3.send(new HeadBucketCommand({ Bucket: config.BUCKET }), {
-        abortSignal: AbortSignal.timeout(2000),
-      });
-    },
+    storeReady: () => checkBucket(s3, config.BUCKET),
   });
   await runService({ app, port: config.PORT, logger, onShutdown: () => s3.destroy() });
 });

@@ -1,4 +1,5 @@
-import { HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { checkBucket } from '@twin/thumbnails';
 import request from 'supertest';
 import { createLogger } from '@twin/observability';
 import { createFrontendApp } from '../src/app';
@@ -30,9 +31,7 @@ function frontend(s3 = store.s3) {
     uploadLimits: limits,
     version: '1.0.0',
     logger,
-    storeReady: async () => {
-      await s3.send(new HeadBucketCommand({ Bucket: BUCKET }));
-    },
+    storeReady: () => checkBucket(s3, BUCKET),
   });
 }
 

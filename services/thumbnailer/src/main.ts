@@ -1,7 +1,6 @@
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { createLogger } from '@twin/observability';
 import { main, runService } from '@twin/service-kit';
-import { createS3Client, ThumbnailProcessor } from '@twin/thumbnails';
+import { checkBucket, createS3Client, ThumbnailProcessor } from '@twin/thumbnails';
 import { createThumbnailerApp } from './app';
 import { readThumbnailerConfig } from './config';
 
@@ -19,11 +18,7 @@ main(async () => {
     processor,
     version: config.APP_VERSION,
     logger,
-    ready: async () => {
-      await s3.send(new HeadBucketCommand({ Bucket: config.BUCKET }), {
-        abortSignal: AbortSignal.timeout(2000),
-      });
-    },
+    ready: () => checkBucket(s3, config.BUCKET),
   });
   await runService({ app, port: config.PORT, logger, onShutdown: () => s3.destroy() });
 });

@@ -1,9 +1,9 @@
-import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import request from 'supertest';
 import sharp from 'sharp';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createLogger } from '@twin/observability';
-import { ThumbnailProcessor } from '@twin/thumbnails';
+import { checkBucket, ThumbnailProcessor } from '@twin/thumbnails';
 import { createThumbnailerApp } from '../src/app';
 import { readThumbnailerConfig } from '../src/config';
 import {
@@ -29,9 +29,7 @@ function thumbnailer(s3 = store.s3) {
     processor: new ThumbnailProcessor(s3),
     version: '1.0.0',
     logger,
-    ready: async () => {
-      await s3.send(new HeadBucketCommand({ Bucket: BUCKET }));
-    },
+    ready: () => checkBucket(s3, BUCKET),
   });
 }
 
