@@ -196,6 +196,40 @@ describe('npm install scripts', () => {
   });
 });
 
+describe('services/frontend/Dockerfile ships the web page', () => {
+  const stages = parseDockerfile(
+    fs.readFileSync(path.join(repoRoot, 'services/frontend/Dockerfile'), 'utf8'),
+  );
+  const runtime = stages[stages.length - 1];
+
+  it('compiles the page scripts with the service (web/ is a reference of its tsconfig) and copies public/', () => {
+    const tsconfig = readJson<{ references?: Array<{ path: string }> }>('services/frontend/tsconfig.json');
+    expect(tsconfig.references?.map((r) => r.path)).toContain('./web');
+    const fromContext = copies(runtime)
+      .filter((i) => !i.flags.from)
+      .map((i) => sourcesOf(i).concat((i.json ?? i.words).slice(-1)));
+    expect(fromContext).toContainEqual(['services/frontend/public/', 'services/frontend/public/']);
+    for (const file of ['services/frontend/web/main.ts', 'services/frontend/public/index.html'])
+      expect([file, ignored(file)]).toEqual([file, false]);
+    execFileSync(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-b', 'services/frontend'], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+    });
+    // What index.html loads: its scripts from dist/web (copied with dist/), the rest from public/.
+    const html = fs.readFileSync(path.join(repoRoot, 'services/frontend/public/index.html'), 'utf8');
+    const assets = [...html.matchAll(/(?:src|href)="\/([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(assets).toEqual(expect.arrayContaining(['js/main.js', 'styles.css', 'vendor/chart.umd.min.js']));
+    for (const asset of assets) {
+      const file = asset.startsWith('js/')
+        ? `services/frontend/dist/web/${asset.slice(3)}`
+        : asset.startsWith('vendor/')
+          ? `node_modules/chart.js/dist/${asset.slice(7)}`
+          : `services/frontend/public/${asset}`;
+      expect([asset, fs.existsSync(path.join(repoRoot, file))]).toEqual([asset, true]);
+    }
+  }, 120_000);
+});
+
 describe.each(SERVICES)('services/%s/Dockerfile', (name) => {
   const dir = `services/${name}`;
   const stages = parseDockerfile(fs.readFileSync(path.join(repoRoot, dir, 'Dockerfile'), 'utf8'));
@@ -239,7 +273,7 @@ describe.each(SERVICES)('services/%s/Dockerfile', (name) => {
     expect(runs(build)).toContainEqual(`npx tsc -b ${dir}`);
   });
 
-  it('installs production dependencies in the target platform stage and adds only the built dist/', () => {
+  it('installs production dependencies in the target platform stage and takes only dist/ from the build', () => {
     expect(build?.platform).toBe('$BUILDPLATFORM');
     expect(runtime).not.toBe(build);
     expect(runtime?.platform).toBeUndefined();

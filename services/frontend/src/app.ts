@@ -5,6 +5,7 @@ import type { BackendClient } from './backend-client';
 import type { ImageStore } from './image-store';
 import type { UploadLimits } from './image-upload';
 import { imageRoutes } from './images-routes';
+import { type PageOptions, pageRoutes } from './page-routes';
 import { productRoutes } from './products-routes';
 
 export interface FrontendAppOptions {
@@ -15,15 +16,18 @@ export interface FrontendAppOptions {
   logger: Logger;
   /** Whether the object store answers; the backend is checked by its client. */
   storeReady: () => Promise<void>;
+  /** The web page's settings; by default no Jaeger links. */
+  page?: PageOptions;
 }
 
 export function createFrontendApp(options: FrontendAppOptions): Express {
-  const { backend, images, uploadLimits, version, logger, storeReady } = options;
+  const { backend, images, uploadLimits, version, logger, storeReady, page } = options;
   const ready = async () => {
     await Promise.all([backend.ready(), storeReady()]);
   };
   const app = createServiceApp({ service: 'frontend', version, logger, ready });
   app.use(productRoutes(backend));
   app.use(imageRoutes(images, uploadLimits));
+  app.use(pageRoutes(page ?? { traceService: 'frontend' }));
   return finishApp(app, logger);
 }

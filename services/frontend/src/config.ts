@@ -7,7 +7,12 @@ export const frontendEnv = z.object({
   BACKEND_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:8081' }),
   /** Deadline of each backend call. The k8s manifests set it above Istio's route timeout, so there the mesh's timeout and retries act first. */
   BACKEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
-  JAEGER_UI_URL: z.url().optional(),
+  /** The Jaeger UI as the browser reaches it (e.g. through a port-forward); the page links to it. */
+  JAEGER_UI_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:16686' })
+    .optional(),
+  /** The name the frontend's spans carry, which the page's Jaeger search link asks for. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('frontend'),
   AWS_REGION: z.string().min(1, 'is required (any value for MinIO or s3rver)'),
   BUCKET: z.string().min(3).default('images'),
   UPLOAD_MAX_BYTES: z.coerce

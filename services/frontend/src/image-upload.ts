@@ -14,7 +14,11 @@ const EXTENSIONS: Record<string, string> = {
   avif: 'avif',
   tiff: 'tif',
 };
-const MAX_NAME_LENGTH = 200;
+/**
+ * A name is one file name on the object store's disk: MinIO and s3rver keep each key segment as a
+ * file or folder name (at most 255 bytes), and s3rver adds a suffix of up to 22 bytes.
+ */
+const MAX_NAME_BYTES = 200;
 
 export interface UploadLimits {
   maxBytes: number;
@@ -40,9 +44,13 @@ export function uploadParser({ maxBytes }: UploadLimits) {
   }).single('file');
 }
 
-/** Multer's errors, as the client should see them. */
-export function uploadError(err: unknown, maxBytes: number): HttpError | undefined {
-  if (!(err instanceof multer.MulterError)) return undefined;
+/**
+ * The multipart parser's errors, as the client should see them: a limit it hit, or a body it could
+ * not parse (busboy's plain errors: "Malformed part header", "Unexpected end of form", no boundary).
+ */
+export function uploadError(err: unknown, maxBytes: number): HttpError {
+  if (!(err instanceof multer.MulterError))
+    return new HttpError(400, 'upload rejected: malformed multipart body');
   if (err.code === 'LIMIT_FILE_SIZE') return new HttpError(413, `file is larger than ${maxBytes} bytes`);
   if (err.code === 'LIMIT_UNEXPECTED_FILE')
     return new HttpError(400, `file: send one image in the field "file"`);
@@ -71,9 +79,22 @@ export async function checkImage(data: Buffer, { maxPixels }: UploadLimits): Pro
   return { contentType, format: metadata.format, width, height };
 }
 
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, cut between characters. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const character of text) {
+    bytes += Buffer.byteLength(character);
+    if (bytes > maxBytes) break;
+    end += character.length;
+  }
+  return text.slice(0, end);
+}
+
 /**
  * A safe object name from whatever the client called the file: the last path segment only (no
- * `../`), no control characters or backslashes, bounded length, and an image extension.
+ * `../`), no control characters or backslashes, bounded length in bytes (never half a character),
+ * or `image.<ext>` when nothing is left.
  */
 export function safeFileName(original: string | undefined, format: string): string {
   const base = path.posix.basename((original ?? '').replace(/\\/g, '/'));
@@ -82,6 +103,6 @@ export function safeFileName(original: string | undefined, format: string): stri
     .replace(/[\p{Cc}\p{Cf}]/gu, '')
     .trim()
     .replace(/^\.+/, '');
-  const name = cleaned.slice(0, MAX_NAME_LENGTH);
+  const name = truncateUtf8(cleaned, MAX_NAME_BYTES).trim();
   return name && name !== '.' ? name : `image.${EXTENSIONS[format] ?? format}`;
 }

@@ -27,7 +27,7 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
 
   router.post('/api/images', (req, res, next) => {
     parse(req, res, (err?: unknown) => {
-      if (err) return next(uploadError(err, limits.maxBytes) ?? err);
+      if (err) return next(uploadError(err, limits.maxBytes));
       const file = req.file;
       if (!file) return next(new HttpError(400, 'file: is required (multipart/form-data field "file")'));
       checkImage(file.buffer, limits)

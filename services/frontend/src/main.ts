@@ -17,6 +17,7 @@ main(async () => {
     uploadLimits: { maxBytes: config.UPLOAD_MAX_BYTES, maxPixels: config.UPLOAD_MAX_PIXELS },
     version: config.APP_VERSION,
     logger,
+    page: { jaegerUiUrl: config.JAEGER_UI_URL, traceService: config.OTEL_SERVICE_NAME },
     storeReady: () => checkBucket(s3, config.BUCKET),
   });
   await runService({ app, port: config.PORT, logger, onShutdown: () => s3.destroy() });

@@ -1,0 +1,398 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// The web page in a real browser (Debian's Chromium, headless) against the real local stack: every
+// service a child process, dynalite, s3rver, sharp, and an OTLP receiver standing in for Jaeger.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
+import sharp from 'sharp';
+import { freePort, ServiceProcess, startStack, type Stack } from '../../local/src';
+import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+const SCREENSHOTS = path.join(__dirname, '..', '..', 'reports', 'screenshots');
+const JAEGER_UI_URL = 'http://localhost:16686';
+const SERVER = 2;
+
+/** What went wrong in the browser while a page was open. */
+interface PageProblems {
+  consoleErrors: Array<{ text: string; url: string }>;
+  pageErrors: string[];
+  failedRequests: string[];
+  errorResponses: string[];
+  /** The most /api/version requests in flight at once. */
+  maxVersionRequestsInFlight: number;
+  versionRequests: number;
+}
+
+function watch(page: Page): PageProblems {
+  const problems: PageProblems = {
+    consoleErrors: [],
+    pageErrors: [],
+    failedRequests: [],
+    errorResponses: [],
+    maxVersionRequestsInFlight: 0,
+    versionRequests: 0,
+  };
+  let inFlight = 0;
+  page.on('console', (message) => {
+    if (message.type() === 'error')
+      problems.consoleErrors.push({ text: message.text(), url: message.location().url });
+  });
+  page.on('pageerror', (error) => problems.pageErrors.push(error.message));
+  page.on('requestfailed', (request) =>
+    problems.failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+  );
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      problems.errorResponses.push(
+        `${response.request().method()} ${new URL(response.url()).pathname} ${response.status()}`,
+      );
+  });
+  const isVersion = (url: string) => new URL(url).pathname === '/api/version';
+  page.on('request', (request) => {
+    if (!isVersion(request.url())) return;
+    problems.versionRequests++;
+    problems.maxVersionRequestsInFlight = Math.max(problems.maxVersionRequestsInFlight, ++inFlight);
+  });
+  const settled = (request: Request) => {
+    if (isVersion(request.url())) inFlight--;
+  };
+  page.on('requestfinished', settled);
+  page.on('requestfailed', settled);
+  return problems;
+}
+
+/** A photo-like test image: sharp renders an SVG scene to PNG. */
+async function sampleImage(width: number, height: number): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+      <stop offset="0" stop-color="#1e3a8a"/><stop offset="1" stop-color="#f97316"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#sky)"/>
+    <circle cx="${width * 0.65}" cy="${height * 0.55}" r="${height * 0.18}" fill="#fde047"/>
+    <rect y="${height * 0.7}" width="100%" height="${height * 0.3}" fill="#14532d"/>
+  </svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+async function openPage(context: BrowserContext, url: string, width: number, height: number) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height });
+  const problems = watch(page);
+  await page.goto(url);
+  await page.locator('body[data-ready="true"]').waitFor();
+  return { page, problems };
+}
+
+describe('the web page in headless Chromium (real local stack)', () => {
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let stack: Stack;
+  let frontend: string;
+  let context: BrowserContext;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    receiver = await startOtlpReceiver();
+    stack = await startStack({
+      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
+      tableName: 'products',
+      bucket: 'images',
+      thumbnails: 'mesh',
+      logLevel: 'warn',
+      log: () => undefined,
+      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        JAEGER_UI_URL,
+      },
+    });
+    frontend = stack.url('frontend');
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-page-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  it("serves the page with no inline script or style under helmet's CSP, and Chart.js itself", async () => {
+    const response = await fetch(`${frontend}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await response.text();
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    const chartJs = await fetch(`${frontend}/vendor/chart.umd.min.js`);
+    expect([chartJs.status, chartJs.headers.get('content-type')]).toEqual([
+      200,
+      expect.stringMatching(/javascript/),
+    ]);
+    expect(await chartJs.text()).toContain('Chart.js v4');
+    expect(await (await fetch(`${frontend}/api/config`)).json()).toEqual({
+      jaeger: { url: JAEGER_UI_URL, service: 'frontend' },
+    });
+  });
+
+  it('creates a product, uploads an image, shows its thumbnail and draws the canary split (1280 px)', async () => {
+    const { page, problems } = await openPage(context, frontend, 1280, 900);
+
+    // Which backend answered, and where the traces are.
+    await expect(page.locator('#version-value').textContent()).resolves.toBe('1.0.0');
+    await expect(page.getByRole('link', { name: 'Traces in Jaeger' }).getAttribute('href')).resolves.toBe(
+      `${JAEGER_UI_URL}/search?service=frontend`,
+    );
+
+    // A negative price: the API's message appears beside the price field, by keyboard alone.
+    const price = page.getByLabel('Price', { exact: true });
+    const focusedId = () =>
+      page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent);
+    await page.keyboard.press('Tab');
+    await expect(focusedId()).resolves.toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await expect(focusedId()).resolves.toBe('product-name');
+    await page.keyboard.type('Laptop');
+    await page.keyboard.press('Tab');
+    await expect(focusedId()).resolves.toBe('product-price');
+    await page.keyboard.type('-1');
+    await page.keyboard.press('Enter');
+    const priceError = page.locator('#product-price-error');
+    await priceError.waitFor();
+    await expect(priceError.textContent()).resolves.toBe('Must not be negative');
+    await expect(price.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(page.locator('#product-name-error').isHidden()).resolves.toBe(true);
+    await expect(focusedId()).resolves.toBe('product-price');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'web-page-validation-error.png'), fullPage: true });
+
+    // Corrected: the product is listed, and the status links to the request's trace in Jaeger.
+    await price.fill('999.99');
+    await page.getByRole('button', { name: 'Add product' }).click();
+    const status = page.locator('#product-status');
+    await status.getByText('Added “Laptop”.').waitFor();
+    await expect(priceError.isHidden()).resolves.toBe(true);
+    const row = page.locator('#product-rows tr', { hasText: 'Laptop' });
+    await expect(row.locator('td').allTextContents()).resolves.toEqual([
+      'Laptop',
+      '999.99',
+      expect.any(String),
+    ]);
+    const traceLink = status.getByRole('link', { name: /Trace of this request in Jaeger/ });
+    const href = (await traceLink.getAttribute('href')) ?? '';
+    const traceId = /\/trace\/([0-9a-f]{32})$/.exec(href)?.[1];
+    expect(href.startsWith(`${JAEGER_UI_URL}/trace/`)).toBe(true);
+    // The traceresponse header named the frontend's own server span of that POST.
+    const server = await receiver.waitFor((spans: ReceivedSpan[]) =>
+      spans.find((s) => s.traceId === traceId && s.service === 'frontend' && s.kind === SERVER),
+    );
+    expect(server.attributes['http.method'] ?? server.attributes['http.request.method']).toBe('POST');
+
+    // An image: pending, then its 200x200 thumbnail.
+    await page.evaluate(() => {
+      const states: string[] = [];
+      (window as unknown as { tileStates: string[] }).tileStates = states;
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const target = record.target as HTMLElement;
+          if (record.type === 'attributes' && target.classList.contains('tile'))
+            states.push(target.dataset.state ?? '');
+          for (const node of record.addedNodes)
+            if (node instanceof HTMLElement && node.classList.contains('tile'))
+              states.push(node.dataset.state ?? '');
+        }
+      }).observe(document.getElementById('gallery') as HTMLElement, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ['data-state'],
+      });
+    });
+    await page.getByLabel('Image (JPEG, PNG, WebP, GIF, AVIF or TIFF)', { exact: true }).setInputFiles({
+      name: 'sunset ñ.png',
+      mimeType: 'image/png',
+      buffer: await sampleImage(1200, 800),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#upload-status').getByText('Uploaded “sunset ñ.png”').waitFor();
+    const thumbnail = page.getByRole('img', { name: 'Thumbnail of sunset ñ.png (opens the full image)' });
+    await thumbnail.waitFor({ timeout: 10_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('.tile[data-state="ready"] img') as HTMLImageElement | null)?.complete,
+    );
+    await expect(
+      thumbnail.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]),
+    ).resolves.toEqual([200, 200]);
+    await expect(
+      page.evaluate(() => (window as unknown as { tileStates: string[] }).tileStates),
+    ).resolves.toEqual(['pending', 'ready']);
+    await expect(page.locator('#gallery-status').textContent()).resolves.toBe(
+      'The thumbnail of “sunset ñ.png” is ready.',
+    );
+
+    // The canary panel: 100 requests, bounded, all answered by v1 here.
+    const versionRequestsBefore = problems.versionRequests;
+    await page.getByLabel('Requests').fill('100');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page
+      .locator('#canary-status')
+      .getByText(/^100 answers in [\d.]+ s: 1\.0\.0 100%\.$/)
+      .waitFor({ timeout: 30_000 });
+    expect(problems.versionRequests - versionRequestsBefore).toBe(100);
+    expect(problems.maxVersionRequestsInFlight).toBeGreaterThan(1);
+    expect(problems.maxVersionRequestsInFlight).toBeLessThanOrEqual(6);
+    await expect(page.locator('#canary-rows tr').allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/^1\.0\.0\s+100\s+100%\s+trace/),
+    ]);
+    const chart = await page.evaluate(() => {
+      const canvas = document.getElementById('canary-chart') as HTMLCanvasElement;
+      const { Chart } = window as unknown as {
+        Chart: {
+          getChart(canvas: HTMLCanvasElement): {
+            data: { labels: string[]; datasets: Array<{ data: number[] }> };
+          };
+        };
+      };
+      const instance = Chart.getChart(canvas);
+      return {
+        labels: instance.data.labels,
+        data: instance.data.datasets[0]?.data,
+        label: canvas.getAttribute('aria-label'),
+      };
+    });
+    expect(chart).toEqual({ labels: ['1.0.0'], data: [100], label: 'Answers by version: 1.0.0: 100 (100%)' });
+    await expect(
+      page.locator('#canary-progress').evaluate((p: HTMLProgressElement) => [p.value, p.max]),
+    ).resolves.toEqual([100, 100]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'web-page-1280.png'), fullPage: true });
+
+    // Only the deliberately invalid product failed, and the browser said nothing else.
+    expect(problems.errorResponses).toEqual(['POST /api/products 400']);
+    // Chromium logs every 4xx/5xx fetch as a console error: that one, and nothing else.
+    expect(problems.consoleErrors).toEqual([
+      {
+        text: 'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+        url: `${frontend}/api/products`,
+      },
+    ]);
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.failedRequests).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('draws a v1/v2 split with failures apart, when a weighted route splits the traffic', async () => {
+    // A real backend v2 on the same table; the split itself is a stand-in for the mesh's weighted
+    // route (no Envoy here): page.route sends every 4th request to v2 and fails every 10th with the
+    // 503 a sidecar answers when no upstream is healthy.
+    const v2 = new ServiceProcess(
+      {
+        name: 'backend-v2',
+        packageName: '@twin/backend',
+        port: await freePort(),
+        env: {
+          APP_VERSION: '2.0.0',
+          TABLE_NAME: 'products',
+          AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.find((e) => e.name === 'dynamodb')?.url ?? '',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          OTEL_TRACES_EXPORTER: 'none',
+          LOG_LEVEL: 'warn',
+        },
+      },
+      () => undefined,
+    );
+    await v2.start();
+    try {
+      const { page, problems } = await openPage(context, frontend, 1280, 900);
+      let n = 0;
+      await page.route('**/api/version', async (route) => {
+        n++;
+        if (n % 10 === 0)
+          return route.fulfill({ status: 503, contentType: 'text/plain', body: 'no healthy upstream' });
+        if (n % 4 === 0) return route.fulfill({ response: await route.fetch({ url: `${v2.url}/version` }) });
+        return route.continue();
+      });
+      await page.getByLabel('Requests').fill('40');
+      await page.getByRole('button', { name: 'Run' }).click();
+      // Of 40: 4 failed (10, 20, 30, 40), v2 took 4, 8, 12, 16, 24, 28, 32, 36 = 8, v1 the other 28.
+      await page
+        .locator('#canary-status')
+        .getByText(/^40 answers in [\d.]+ s: 1\.0\.0 70%, 2\.0\.0 20%, HTTP 503 10%\.$/)
+        .waitFor();
+      await expect(
+        page.locator('#canary-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.label)),
+      ).resolves.toEqual(['1.0.0', '2.0.0', 'HTTP 503']);
+      const chart = await page.evaluate(() => {
+        const canvas = document.getElementById('canary-chart') as HTMLCanvasElement;
+        const { Chart } = window as unknown as {
+          Chart: {
+            getChart(canvas: HTMLCanvasElement): {
+              data: { labels: string[]; datasets: Array<{ data: number[]; backgroundColor: string[] }> };
+            };
+          };
+        };
+        const dataset = Chart.getChart(canvas).data.datasets[0];
+        return {
+          labels: Chart.getChart(canvas).data.labels,
+          data: dataset?.data,
+          colors: dataset?.backgroundColor,
+        };
+      });
+      expect(chart.labels).toEqual(['1.0.0', '2.0.0', 'HTTP 503']);
+      expect(chart.data).toEqual([28, 8, 4]);
+      expect(new Set(chart.colors).size).toBe(3);
+      await page.locator('#canary').screenshot({ path: path.join(SCREENSHOTS, 'web-page-canary-split.png') });
+      expect(problems.errorResponses).toEqual(Array(4).fill('GET /api/version 503'));
+      expect(problems.consoleErrors.map((e) => e.text)).toEqual(
+        Array(4).fill(
+          'Failed to load resource: the server responded with a status of 503 (Service Unavailable)',
+        ),
+      );
+      expect(problems.pageErrors).toEqual([]);
+      expect(problems.failedRequests).toEqual([]);
+      await page.close();
+    } finally {
+      await v2.stop();
+    }
+  }, 60_000);
+
+  it('fits a 375 px wide phone screen', async () => {
+    const { page, problems } = await openPage(context, frontend, 375, 812);
+    await page.locator('#product-rows tr', { hasText: 'Laptop' }).waitFor();
+    await page.locator('.tile[data-state="ready"] img').first().waitFor();
+    await page.getByLabel('Requests').fill('20');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page
+      .locator('#canary-status')
+      .getByText(/^20 answers in/)
+      .waitFor();
+    // Nothing wider than the screen: no sideways scrolling of the page.
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(375);
+    for (const button of ['Add product', 'Upload', 'Run'])
+      await expect(page.getByRole('button', { name: button }).isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'web-page-375.png'), fullPage: true });
+    expect(problems.errorResponses).toEqual([]);
+    expect(problems.consoleErrors).toEqual([]);
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.failedRequests).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
