@@ -1,3 +1,4 @@
+export { type LocalObjectStore } from './object-store';
 export { freePort } from './ports';
 export { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
 export {

@@ -16,30 +16,74 @@ export interface S3EventRecord {
 export interface LocalObjectStore {
   endpoint: string;
   bucket: string;
+  /** Whether it is serving requests (false between stop() and start()). */
+  readonly running: boolean;
   onObjectEvent(listener: (record: S3EventRecord) => void): void;
+  /**
+   * An outage of the object store, for fault tests: stops listening (new connections are refused),
+   * lets requests in progress finish for up to `graceMs` so no object is left half-written, then
+   * drops the rest. The objects stay.
+   */
+  stop(graceMs?: number): Promise<void>;
+  /** Serves the same objects again, on the same port, with the same event listeners. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** s3rver in this process: the real S3 API on loopback, objects in a temporary folder. */
 export async function startObjectStore(port: number, bucket: string): Promise<LocalObjectStore> {
   const directory = await mkdtemp(path.join(tmpdir(), 'twin-s3-'));
-  const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket }],
-  });
-  const { port: actual } = await s3rver.run();
+  const listeners: Array<(record: S3EventRecord) => void> = [];
+  let server: S3rver | undefined;
+
+  // A fresh s3rver over the same folder each time: one that was closed has closed its logger too.
+  const listen = async (at: number) => {
+    const instance = new S3rver({
+      address: '127.0.0.1',
+      port: at,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: bucket }],
+    });
+    instance.on('event', (event: { Records: S3EventRecord[] }) =>
+      event.Records.forEach((record) => listeners.forEach((listener) => listener(record))),
+    );
+    const address = await instance.run();
+    server = instance;
+    return address.port;
+  };
+  const halt = async (graceMs: number) => {
+    const current = server;
+    if (!current) return;
+    server = undefined;
+    const httpServer = current.httpServer;
+    const closed = current.close();
+    // Keep-alive connections go as soon as their request is answered.
+    httpServer?.closeIdleConnections();
+    const idle = setInterval(() => httpServer?.closeIdleConnections(), 20);
+    const force = setTimeout(() => httpServer?.closeAllConnections(), graceMs);
+    await closed;
+    clearInterval(idle);
+    clearTimeout(force);
+  };
+
+  const actual = await listen(port);
   return {
     endpoint: `http://127.0.0.1:${actual}`,
     bucket,
+    get running() {
+      return server !== undefined;
+    },
     onObjectEvent(listener) {
-      s3rver.on('event', (event: { Records: S3EventRecord[] }) => event.Records.forEach(listener));
+      listeners.push(listener);
+    },
+    stop: (graceMs = 5000) => halt(graceMs),
+    async start() {
+      if (server) return;
+      await listen(actual);
     },
     async close() {
-      s3rver.httpServer?.closeAllConnections();
-      await s3rver.close();
+      await halt(0);
       await rm(directory, { recursive: true, force: true });
     },
   };

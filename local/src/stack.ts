@@ -1,7 +1,7 @@
 import { createDynamoClient, ensureTable } from '@twin/products';
 import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
-import { S3RVER_CREDENTIALS, startObjectStore } from './object-store';
+import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
 import { resolvePort } from './ports';
 import { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
 
@@ -46,6 +46,8 @@ export interface Stack {
   endpoints: Endpoint[];
   services: Map<string, ServiceProcess>;
   events: EventDelivery;
+  /** s3rver; `stop()` and `start()` take it away and bring it back on the same port (fault tests). */
+  objectStore: LocalObjectStore;
   url(name: string): string;
   stop(): Promise<void>;
 }
@@ -195,6 +197,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ],
       services,
       events,
+      objectStore,
       url: (name) => {
         const service = services.get(name);
         if (!service) throw new Error(`no service named ${name}`);

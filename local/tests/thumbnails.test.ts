@@ -27,6 +27,8 @@ async function waitForThumbnail(frontend: string, id: string, timeoutMs: number)
 describe('upload -> object store event -> thumbnailer (real processes, s3rver, sharp)', () => {
   let stack: Stack;
   let frontend: string;
+  /** What the event delivery reported: retries and drops. */
+  const deliveryLog: string[] = [];
 
   beforeAll(async () => {
     stack = await startStack({
@@ -35,7 +37,9 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
       bucket: 'images',
       thumbnails: 'mesh',
       logLevel: 'warn',
-      log: () => undefined,
+      log: (service, line) => {
+        if (service === 'stack') deliveryLog.push(line);
+      },
       delivery: { firstDelayMs: 50, maxDelayMs: 500 },
     });
     frontend = stack.url('frontend');
@@ -83,17 +87,39 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
     expect(answers.map((a) => a.body.results[0]?.outcome)).toEqual(['already-exists', 'already-exists']);
   }, 30_000);
 
-  it('delivers events that arrived while the thumbnailer was down once it is back', async () => {
+  it('delivers every event that arrived during a 5 s thumbnailer outage once it is back, losing none', async () => {
     const thumbnailer = stack.services.get('thumbnailer')!;
     await thumbnailer.stop();
-    const uploads = await Promise.all(
-      [0, 1, 2].map(async (i) => upload(frontend, await sampleImage('jpeg'), `while down ${i}.jpg`)),
+    const downSince = Date.now();
+    deliveryLog.length = 0;
+    // Uploads keep arriving through the outage: 4 waves of 4, a second apart.
+    const uploads: Array<{ id: string; status: number }> = [];
+    for (let wave = 0; wave < 4; wave++) {
+      const batch = await Promise.all(
+        [0, 1, 2, 3].map(async (i) =>
+          upload(frontend, await sampleImage('jpeg', 320 + i, 240), `while down ${wave}-${i}.jpg`),
+        ),
+      );
+      uploads.push(...batch);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(uploads.map((u) => u.status)).toEqual(Array(16).fill(201));
+    await new Promise((resolve) => setTimeout(resolve, 5000 - (Date.now() - downSince)));
+    const pending = await Promise.all(
+      uploads.map(async ({ id }) => (await fetch(`${frontend}/api/images/${id}/thumbnail`)).status),
     );
-    expect(uploads.map((u) => u.status)).toEqual([201, 201, 201]);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect((await fetch(`${frontend}/api/images/${uploads[0]!.id}/thumbnail`)).status).toBe(404);
+    expect(pending).toEqual(Array(16).fill(404));
+    // The first events have been refused and retried many times by now.
+    expect(deliveryLog.filter((line) => line.includes('failed')).length).toBeGreaterThan(16);
 
     await thumbnailer.start();
-    await Promise.all(uploads.map(({ id }) => waitForThumbnail(frontend, id, 10_000)));
-  }, 60_000);
+    const thumbnails = await Promise.all(uploads.map(({ id }) => waitForThumbnail(frontend, id, 15_000)));
+    for (const thumbnail of thumbnails) expect((await sharp(thumbnail).metadata()).width).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stack.events.inFlight).toBe(0);
+    expect(deliveryLog.filter((line) => line.includes('dropped'))).toEqual([]);
+    expect(
+      deliveryLog.filter((line) => / delivered to thumbnailer after \d+ attempts/.test(line)),
+    ).toHaveLength(16);
+  }, 90_000);
 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
   createDynamoClient,
@@ -30,6 +31,12 @@ function bodyOf(event: APIGatewayProxyEvent): string | undefined {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
+/** The body's bytes as they arrived: API Gateway's string as UTF-8, or what it base64-encoded. */
+function bytesOf(event: APIGatewayProxyEvent): Buffer {
+  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
 /** The template's Api events, keyed by `${httpMethod} ${resource}` as API Gateway reports them. */
 const routes: Record<string, (event: APIGatewayProxyEvent) => ProductsRequest> = {
   'GET /products': (event) => ({ operation: 'list', query: queryOf(event) }),
@@ -59,10 +66,15 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
   // API Gateway only sends the routes above; anything else was invoked by hand.
   if (!route) return json(404, { error: `no route for ${event.httpMethod} ${event.path}` });
   const request = route(event);
-  // The backend's body parser refuses an oversized body before anything reads it (a 20 KB body of
-  // spaces is 413 there, not "body is required"), so the same limit applies first here too.
-  if (request.operation === 'create' && Buffer.byteLength(request.body ?? '') > MAX_PRODUCT_BODY_BYTES) {
-    return json(413, { error: `request body is larger than ${MAX_PRODUCT_BODY_BYTES} bytes` });
+  if (request.operation === 'create') {
+    // The backend's body parser refuses an oversized body before anything reads it (a 20 KB body of
+    // spaces is 413 there, not "body is required"), so the same limit applies first here too; and,
+    // like it, a binary body that is not UTF-8 is refused rather than decoded into U+FFFD.
+    const bytes = bytesOf(event);
+    if (bytes.length > MAX_PRODUCT_BODY_BYTES) {
+      return json(413, { error: `request body is larger than ${MAX_PRODUCT_BODY_BYTES} bytes` });
+    }
+    if (!isUtf8(bytes)) return json(400, { error: 'request body is not valid UTF-8' });
   }
   return toResult(await api.handle(request));
 };

@@ -5,6 +5,10 @@ import { PayloadTooLargeError, ValidationError } from './errors';
 export const MAX_PRODUCT_BODY_BYTES = 16 * 1024;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_PAGE_SIZE = 100;
+/** The largest price stored exactly: lib-dynamodb refuses numbers beyond the safe integers. */
+export const MAX_PRICE = Number.MAX_SAFE_INTEGER;
+/** The smallest non-zero number DynamoDB stores; anything smaller would fail as an underflow. */
+export const MIN_POSITIVE_PRICE = 1e-130;
 export const DEFAULT_PAGE_SIZE = 20;
 
 function numberProblem(input: unknown): string {
@@ -19,8 +23,17 @@ const productInputSchema = z.strictObject(
       .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
       .trim()
       .min(1, 'must not be empty')
-      .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`),
-    price: z.number({ error: (issue) => numberProblem(issue.input) }).nonnegative('must not be negative'),
+      .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+      // A lone UTF-16 surrogate ("\ud800" in JSON) has no UTF-8 form, so no store can keep it.
+      .refine((name) => !/\p{Cs}/u.test(name), 'must be valid Unicode text'),
+    price: z
+      .number({ error: (issue) => numberProblem(issue.input) })
+      .nonnegative('must not be negative')
+      .max(MAX_PRICE, `must be at most ${MAX_PRICE}`)
+      .refine(
+        (price) => price === 0 || price >= MIN_POSITIVE_PRICE,
+        `must be 0 or at least ${MIN_POSITIVE_PRICE}`,
+      ),
   },
   {
     error: (issue) => (issue.code === 'unrecognized_keys' ? 'is not a known field' : 'must be a JSON object'),

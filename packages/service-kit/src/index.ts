@@ -1,4 +1,5 @@
 export { createServiceApp, type ServiceAppOptions } from './app';
+export { textBody } from './body';
 export { ConfigError, readConfig, serviceEnv } from './config';
 export { HttpError } from './errors';
 export { healthRoutes, type HealthOptions, versionRoute } from './health';

@@ -22,6 +22,9 @@ function toHttpError(err: unknown): HttpError {
   }
   if (parserError?.type === 'entity.parse.failed')
     return new HttpError(400, 'request body is not valid JSON');
+  // The router marks a path parameter that does not decode (/products/%ff) with 400 and no `expose`.
+  if (err instanceof URIError && parserError.status === 400)
+    return new HttpError(400, 'URL path is not valid percent-encoded UTF-8');
   if (parserError?.expose && typeof parserError.status === 'number' && parserError.status < 500) {
     return new HttpError(parserError.status, (err as Error).message);
   }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { type Logger, shutdownTracing } from '@twin/observability';
 import { errorHandler, notFound } from './middleware';
@@ -35,10 +35,23 @@ export function runService({ app, port, logger, onShutdown, drainMs = 8000 }: Ru
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
 
+    // While draining, each answer closes its connection: clients do not reuse it, and the server
+    // need not wait for keep-alive connections to time out before it can exit.
+    const open = new Set<ServerResponse>();
     let stopping = false;
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      if (stopping) res.setHeader('connection', 'close');
+      open.add(res);
+      res.once('close', () => {
+        open.delete(res);
+        if (stopping) server.closeIdleConnections();
+      });
+    });
+
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
+      for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
       logger.info({ signal }, 'draining');
       const force = setTimeout(() => server.closeAllConnections(), drainMs).unref();
       server.close(async () => {

@@ -7,7 +7,10 @@ export type KeySkipReason =
   | 'thumbnail-key'
   /** Not of the form uploads/<path>. */
   | 'not-an-upload'
-  /** Has `.` or `..` path segments, which would let a key name a path outside its upload. */
+  /**
+   * Has `.` or `..` path segments, which would let a key name a path outside its upload, or
+   * characters no object store keeps in a key (NUL, a lone UTF-16 surrogate, which has no UTF-8 form).
+   */
   | 'unsafe-key';
 
 export type KeyMapping =
@@ -46,6 +49,7 @@ export function thumbnailKeyFor(sourceKey: string): KeyMapping {
   if (sourceKey.startsWith(THUMBNAILS_PREFIX)) return { skip: 'thumbnail-key' };
   if (!sourceKey.startsWith(UPLOADS_PREFIX)) return { skip: 'not-an-upload' };
   const path = sourceKey.slice(UPLOADS_PREFIX.length);
+  if (/[\0\p{Cs}]/u.test(path)) return { skip: 'unsafe-key' };
   const segments = path.split('/');
   if (segments.some((segment) => segment === '.' || segment === '..')) return { skip: 'unsafe-key' };
   if (segments.some((segment) => segment === '')) return { skip: 'not-an-upload' };

@@ -39,11 +39,21 @@ function parseRecord(record: unknown, index: number): NotificationRecord {
   if (typeof bucket !== 'string' || bucket === '') {
     throw new InvalidNotificationError(`${at}.s3.bucket.name must be a non-empty string`);
   }
+  if (!BUCKET_NAME.test(bucket)) {
+    throw new InvalidNotificationError(`${at}.s3.bucket.name is not a bucket name`);
+  }
   if (typeof key !== 'string' || key === '') {
     throw new InvalidNotificationError(`${at}.s3.object.key must be a non-empty string`);
   }
   return { eventName, bucket, key };
 }
+
+/**
+ * The characters of S3 bucket names, legacy ones included (letters, digits, dots, hyphens,
+ * underscores), starting with a letter or digit. Anything else ("a/b", "..") would change the path
+ * of the request made for it, or be refused by the SDK, and can only come from a forged event.
+ */
+const BUCKET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 /** Only creations (Put, Post, Copy, CompleteMultipartUpload) produce thumbnails. */
 export function isObjectCreated(eventName: string): boolean {

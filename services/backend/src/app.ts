@@ -1,8 +1,8 @@
-import express, { type Express, type Response } from 'express';
+import type { Express, Response } from 'express';
 import type { Logger } from '@twin/observability';
 import type { ProductsApi, ProductsResponse } from '@twin/products';
 import { MAX_PRODUCT_BODY_BYTES } from '@twin/products';
-import { createServiceApp, finishApp } from '@twin/service-kit';
+import { createServiceApp, finishApp, textBody } from '@twin/service-kit';
 import { type FaultSettings, injectFaults } from './faults';
 
 export interface BackendAppOptions {
@@ -28,7 +28,7 @@ export function createBackendApp({ api, version, logger, faults, ready }: Backen
     routeMiddleware: [injectFaults(faults, logger)],
   });
   // The raw text goes to the shared API, which parses and validates it as the Lambda shell does.
-  const rawBody = express.text({ type: () => true, limit: MAX_PRODUCT_BODY_BYTES });
+  const rawBody = textBody(MAX_PRODUCT_BODY_BYTES);
 
   app.get('/products', async (req, res) =>
     send(res, await api.handle({ operation: 'list', query: req.query })),

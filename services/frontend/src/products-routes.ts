@@ -1,5 +1,5 @@
-import express, { type Response, Router } from 'express';
-import type { UpstreamResponse } from '@twin/service-kit';
+import { type Response, Router } from 'express';
+import { textBody, type UpstreamResponse } from '@twin/service-kit';
 import type { BackendClient } from './backend-client';
 
 /** A product body is small: anything bigger is refused here before it reaches the backend. */
@@ -27,7 +27,7 @@ export function productRoutes(backend: BackendClient): Router {
   router.get('/api/products', async (req, res) =>
     relay(res, await backend.request('GET', `/products${queryString(req.query, ['limit', 'cursor'])}`)),
   );
-  router.post('/api/products', express.text({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) =>
+  router.post('/api/products', textBody(MAX_BODY_BYTES), async (req, res) =>
     relay(res, await backend.request('POST', '/products', typeof req.body === 'string' ? req.body : '')),
   );
   router.get('/api/products/:id', async (req, res) =>

@@ -1,6 +1,6 @@
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import type { Logger } from '@twin/observability';
-import { createServiceApp, finishApp, HttpError } from '@twin/service-kit';
+import { createServiceApp, finishApp, HttpError, textBody } from '@twin/service-kit';
 import { InvalidNotificationError, type ThumbnailProcessor, TransientError } from '@twin/thumbnails';
 
 export interface ThumbnailerAppOptions {
@@ -19,7 +19,7 @@ const MAX_NOTIFICATION_BYTES = 256 * 1024;
  */
 export function createThumbnailerApp({ processor, version, logger, ready }: ThumbnailerAppOptions): Express {
   const app = createServiceApp({ service: 'thumbnailer', version, logger, ready });
-  app.post('/events', express.text({ type: () => true, limit: MAX_NOTIFICATION_BYTES }), async (req, res) => {
+  app.post('/events', textBody(MAX_NOTIFICATION_BYTES), async (req, res) => {
     try {
       const results = await processor.process(typeof req.body === 'string' ? req.body : '');
       for (const result of results) {
