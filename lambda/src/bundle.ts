@@ -3,7 +3,13 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { build, type Format } from 'esbuild';
-import { LAMBDA_DIR, loadTemplate, type FunctionSpec, type SamTemplate } from './template/template';
+import {
+  type BuildProperties,
+  type FunctionSpec,
+  LAMBDA_DIR,
+  loadTemplate,
+  type SamTemplate,
+} from './template/template';
 
 export const BUNDLES_DIR = path.join(LAMBDA_DIR, 'dist-bundles');
 
@@ -14,13 +20,20 @@ export interface Bundle {
   gzipBytes: number;
 }
 
+/** BuildProperties that SAM passes to esbuild and the template reader does not type. */
+interface SamEsbuildProperties extends BuildProperties {
+  /** --main-fields: package.json fields to resolve packages by, comma separated (e.g. module,main). */
+  MainFields?: string;
+}
+
 /**
  * esbuild's options for a function exactly as `sam build` passes them (BuildMethod: esbuild):
  * --bundle --platform=node plus the BuildProperties, with SAM's defaults for those left out
- * (format cjs, minify on, target es2020, no source map).
+ * (format cjs, minify on, target es2020, no source map, esbuild's own main fields).
  */
 export function esbuildOptions(spec: FunctionSpec, outdir: string) {
-  const properties = spec.buildProperties;
+  const properties: SamEsbuildProperties = spec.buildProperties;
+  const mainFields = properties.MainFields?.split(',').map((field) => field.trim());
   return {
     entryPoints: [spec.entryPath],
     bundle: true,
@@ -30,6 +43,7 @@ export function esbuildOptions(spec: FunctionSpec, outdir: string) {
     target: properties.Target ?? 'es2020',
     sourcemap: properties.Sourcemap ?? false,
     external: properties.External ?? [],
+    ...(mainFields ? { mainFields } : {}),
     outdir,
     logLevel: 'warning' as const,
   };

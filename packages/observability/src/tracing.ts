@@ -2,7 +2,7 @@ import type { TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
@@ -63,7 +63,9 @@ export function startTracing(defaultServiceName: string, env = process.env): voi
         // Probes every few seconds would drown the traces people come to see.
         ignoreIncomingRequestHook: (request) => HEALTH_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
       }),
-      new ExpressInstrumentation(),
+      // Request handlers only: a span per middleware and router layer is most of a trace's spans
+      // and of tracing's cost, and says little a reader of the trace needs.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
       new UndiciInstrumentation(),
       new AwsInstrumentation({ suppressInternalInstrumentation: true }),
     ],

@@ -1,0 +1,122 @@
+import type { ColdStartResult } from '../src/coldstart';
+import type { CompareMeasurements } from '../src/compare-report';
+import type { Workload } from '../src/footprint';
+import type { TargetRuns } from '../src/load';
+import type { MachineInfo } from '../src/machine';
+import type { Summary } from '../src/stats';
+import type { ThumbnailRun } from '../src/thumbnails';
+
+export const machine: MachineInfo = {
+  cpus: 2,
+  cpuModel: 'Test CPU',
+  memoryGib: 8,
+  platform: 'Linux test x64',
+  node: 'v20.0.0',
+  loadAverage: { start: 0.5, end: 0.7 },
+};
+
+export function summary(p50: number): Summary {
+  return { n: 9, min: p50 * 0.9, p50, p90: p50 * 1.2, p99: p50 * 1.5, max: p50 * 1.6, mean: p50 };
+}
+
+export function runs(name: string, rps: number, p50 = 10, cpu: Record<string, number> = {}): TargetRuns {
+  return {
+    name,
+    url: `http://127.0.0.1:1/${name}`,
+    runs: [],
+    rps,
+    latency: { p50, p90: p50 * 2, p99: p50 * 4 },
+    failures: 0,
+    cpuMsPerRequest: cpu,
+  };
+}
+
+export function thumbnails(path: string, throughput: number, p50 = 100): ThumbnailRun {
+  return {
+    path,
+    images: 24,
+    concurrency: 4,
+    elapsedMs: (24 / throughput) * 1000,
+    throughput,
+    latency: summary(p50),
+    failures: [],
+    cpuMsPerImage: { frontend: 20 },
+  };
+}
+
+export function cold(name: string, p50: number, initMs?: number): ColdStartResult {
+  return { name, runs: 9, wall: summary(p50), initMs, firstInvokeMs: initMs === undefined ? undefined : 20 };
+}
+
+export const workloads: Workload[] = [
+  {
+    kind: 'Deployment',
+    namespace: 'mesh-demo',
+    name: 'backend-v1',
+    app: 'backend',
+    replicas: 3,
+    perPod: { cpuMillis: 50, memoryMib: 128 },
+    sidecar: { cpuMillis: 100, memoryMib: 128 },
+  },
+  {
+    kind: 'Deployment',
+    namespace: 'mesh-demo',
+    name: 'frontend',
+    app: 'frontend',
+    replicas: 1,
+    perPod: { cpuMillis: 50, memoryMib: 128 },
+    sidecar: { cpuMillis: 100, memoryMib: 128 },
+  },
+  {
+    kind: 'Deployment',
+    namespace: 'mesh-demo',
+    name: 'minio',
+    app: 'minio',
+    replicas: 1,
+    perPod: { cpuMillis: 100, memoryMib: 256 },
+    sidecar: { cpuMillis: 100, memoryMib: 128 },
+  },
+];
+
+export function measurements(overrides: Partial<CompareMeasurements> = {}): CompareMeasurements {
+  return {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:02:00.000Z',
+    durationSec: 120,
+    machine,
+    settings: {
+      connections: 10,
+      duration: 4,
+      rounds: 3,
+      warmup: 2,
+      products: 20,
+      images: 8,
+      imageSize: '1920x1080',
+      thumbnailJobs: 24,
+      concurrency: 4,
+      coldRuns: 7,
+      warmInvocations: 200,
+      coldStartFraction: 0.01,
+      overlay: 'k8s/overlays/canary-10',
+    },
+    products: {
+      viaFrontend: runs('mesh: frontend -> backend', 400, 20, { frontend: 2, backend: 2 }),
+      backendDirect: runs('mesh: backend direct', 700, 12),
+      lambda: runs('Lambda: API Gateway -> products', 900, 9),
+      bodyBytes: 2464,
+    },
+    lambdaDurations: { products: summary(1.7), imageProcessor: summary(120) },
+    thumbnails: {
+      thumbnailer: thumbnails('mesh: thumbnailer', 18),
+      imageProcessor: thumbnails('Lambda: imageProcessor', 15),
+      imageBytes: { min: 400_000, max: 500_000 },
+    },
+    coldStart: {
+      functions: [cold('empty node', 50), cold('hello', 55, 0.3), cold('products', 190, 100)],
+      backendProcess: summary(800),
+    },
+    memoryMb: { HelloFunction: 128, ProductsFunction: 256, ImageProcessorFunction: 1024 },
+    workloads,
+    ...overrides,
+  };
+}
