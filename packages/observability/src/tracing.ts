@@ -65,7 +65,9 @@ export function startTracing(defaultServiceName: string, env = process.env): voi
       }),
       // Request handlers only: a span per middleware and router layer is most of a trace's spans
       // and of tracing's cost, and says little a reader of the trace needs.
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+      new ExpressInstrumentation({
+        ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+      }),
       new UndiciInstrumentation(),
       new AwsInstrumentation({ suppressInternalInstrumentation: true }),
     ],
