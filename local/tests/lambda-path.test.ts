@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import type { Stack } from '../src';
-import { startTestStack } from './test-stack';
+import { startTestStack } from '../../tests/support/stack';
 
 describe('npm start -- --thumbnails=lambda: the serverless twin in the local stack', () => {
   let stack: Stack;

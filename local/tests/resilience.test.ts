@@ -1,16 +1,11 @@
-import { startStack, type Stack } from '../src';
+import type { Stack } from '../src';
+import { startTestStack } from '../../tests/support/stack';
 
 describe('frontend while the backend dies and comes back', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
-      tableName: 'products',
-      bucket: 'images',
-      thumbnails: 'mesh',
-      logLevel: 'warn',
-      log: () => undefined,
+    stack = await startTestStack({
       env: { BACKEND_TIMEOUT_MS: '1000' },
     });
   }, 60_000);

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { minioEvent, sampleImage } from '../../packages/thumbnails/tests/fixtures';
-import { startStack, type Stack } from '../src';
+import type { Stack } from '../src';
+import { startTestStack } from '../../tests/support/stack';
 
 async function upload(
   frontend: string,
@@ -31,16 +32,10 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
   const deliveryLog: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
-      tableName: 'products',
-      bucket: 'images',
-      thumbnails: 'mesh',
-      logLevel: 'warn',
+    stack = await startTestStack({
       log: (service, line) => {
         if (service === 'stack') deliveryLog.push(line);
       },
-      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
     });
     frontend = stack.url('frontend');
   }, 60_000);

@@ -1,7 +1,7 @@
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import { startOtlpReceiver } from '../../tests/support/otlp-receiver';
 import type { Stack } from '../src';
-import { startTestStack } from './test-stack';
+import { startTestStack } from '../../tests/support/stack';
 
 const SERVER = 2;
 const CLIENT = 3;

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import sharp from 'sharp';
-import { freePort, ServiceProcess, startStack, type Stack } from '../../local/src';
+import { freePort, ServiceProcess, type Stack } from '../../local/src';
+import { startTestStack } from '../support/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -103,14 +104,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     receiver = await startOtlpReceiver();
-    stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
-      tableName: 'products',
-      bucket: 'images',
-      thumbnails: 'mesh',
-      logLevel: 'warn',
-      log: () => undefined,
-      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
+    stack = await startTestStack({
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_BSP_SCHEDULE_DELAY: '100',

@@ -7,7 +7,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import sharp from 'sharp';
 import { createS3Client } from '@twin/thumbnails';
 import { freePort, ServiceProcess, type Stack } from '../../local/src';
-import { startTestStack } from '../../local/tests/test-stack';
+import { startTestStack } from '../support/stack';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import {
   call,

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { Stack } from '../../local/src';
-import { startTestStack } from '../../local/tests/test-stack';
+import { startTestStack } from '../support/stack';
 import { decompressionBombPng, sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import { call, expectNoLeak, mib, report, rssKiB } from './support';
 

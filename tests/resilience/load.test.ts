@@ -2,7 +2,7 @@
 // dynalite, s3rver): no error of any kind, every write stored, and each service's memory stable.
 import autocannon from 'autocannon';
 import type { Stack } from '../../local/src';
-import { startTestStack } from '../../local/tests/test-stack';
+import { startTestStack } from '../support/stack';
 import { mib, report, rssKiB, sleep } from './support';
 
 const CONNECTIONS = 50;

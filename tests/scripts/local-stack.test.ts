@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startStack, type Stack } from '../../local/src';
+import type { Stack } from '../../local/src';
+import { startTestStack } from '../support/stack';
 import { startFakeJaeger } from './support/fake-jaeger';
 import { runScript } from './support/run-script';
 
@@ -15,15 +16,8 @@ describe('scripts against the local stack', () => {
 
   beforeAll(async () => {
     jaeger = await startFakeJaeger();
-    stack = await startStack({
-      ports: { frontend: 0, backend: 0, thumbnailer: 0, lambda: 0, dynamodb: 0, s3: 0 },
-      tableName: 'products',
-      bucket: 'images',
-      thumbnails: 'mesh',
-      logLevel: 'warn',
-      log: () => undefined,
+    stack = await startTestStack({
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.url, OTEL_BSP_SCHEDULE_DELAY: '200' },
-      delivery: { firstDelayMs: 50, maxDelayMs: 500 },
     });
     env = {
       BASE_URL: stack.url('frontend'),

@@ -1,4 +1,4 @@
-import { startStack, type Stack, type StackOptions } from '../src';
+import { startStack, type Stack, type StackOptions } from '../../local/src';
 
 /** The whole local stack on free ports, quiet, with fast event redelivery; tests override what they study. */
 export function startTestStack(overrides: Partial<StackOptions> = {}): Promise<Stack> {
