@@ -4,7 +4,8 @@ import { describeMachine, type MachineInfo } from './machine';
 import { round } from './stats';
 import type { ThumbnailRun } from './thumbnails';
 
-export interface BenchSettings {
+/** The load, thumbnail and cold-start knobs that `npm run bench` and `npm run compare` share. */
+export interface LoadSettings {
   connections: number;
   /** Seconds per measured load run. */
   duration: number;
@@ -17,6 +18,9 @@ export interface BenchSettings {
   thumbnailJobs: number;
   concurrency: number;
   coldRuns: number;
+}
+
+export interface BenchSettings extends LoadSettings {
   logLevel: string;
 }
 

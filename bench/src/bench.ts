@@ -8,7 +8,6 @@ import { measureColdStarts } from './coldstart';
 import {
   buildBundles,
   bundleComposition,
-  Cleanup,
   flag,
   functionEnv,
   log,
@@ -19,6 +18,7 @@ import {
   startStack,
   type LocalStack,
   url,
+  withCleanup,
 } from './common';
 import { sampleImages } from './images';
 import { measureInterleaved } from './load';
@@ -132,11 +132,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const machine = machineInfo();
   log(`npm run bench on ${describeMachine(machine)}\n`);
-  const cleanup = new Cleanup();
-  const stop = () => void cleanup.run().then(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
+  await withCleanup(async (cleanup) => {
     log('Building the Lambda bundles as sam build does...');
     const bundles = await buildBundles(cleanup);
 
@@ -164,7 +160,7 @@ async function main(): Promise<void> {
       dynalite: stack.pids.stack as number,
       ...generator,
     });
-    const load = await measureInterleaved(
+    const target = await measureInterleaved(
       [
         {
           name: 'frontend -> backend -> db',
@@ -187,11 +183,6 @@ async function main(): Promise<void> {
       settings,
       log,
     );
-    const target = (name: string) => {
-      const found = load.get(name);
-      if (!found) throw new Error(`no results for ${name}`);
-      return found;
-    };
     log('  counting the spans of one traced request...');
     const spansPerRequest = await countSpans(sink.url, `${url(on.urls, 'frontend')}/api/products`);
     await on.child.stop();
@@ -284,9 +275,7 @@ async function main(): Promise<void> {
     for (const check of results.targets)
       log(`${check.met ? 'MET   ' : 'MISSED'}  ${check.goal}: ${check.measured}`);
     log(`\nWritten: ${path.relative(process.cwd(), path.join(outDir, 'results.json'))}, results.md`);
-  } finally {
-    await cleanup.run();
-  }
+  });
 }
 
 main().catch((err: Error) => {

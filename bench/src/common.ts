@@ -34,6 +34,22 @@ export class Cleanup {
   }
 }
 
+/**
+ * Runs a measurement with everything it starts registered for cleanup, which happens when it ends,
+ * fails, or the user interrupts it (Ctrl-C exits 130 once the children are stopped).
+ */
+export async function withCleanup<T>(work: (cleanup: Cleanup) => Promise<T>): Promise<T> {
+  const cleanup = new Cleanup();
+  const stop = () => void cleanup.run().then(() => process.exit(130));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await work(cleanup);
+  } finally {
+    await cleanup.run();
+  }
+}
+
 export async function tempDir(cleanup: Cleanup, prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));

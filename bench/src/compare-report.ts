@@ -1,3 +1,4 @@
+import type { LoadSettings } from './bench-report';
 import type { ColdStartResult } from './coldstart';
 import {
   averageRate,
@@ -15,17 +16,7 @@ import { describeMachine, type MachineInfo } from './machine';
 import { round, type Summary } from './stats';
 import type { ThumbnailRun } from './thumbnails';
 
-export interface CompareSettings {
-  connections: number;
-  duration: number;
-  rounds: number;
-  warmup: number;
-  products: number;
-  images: number;
-  imageSize: string;
-  thumbnailJobs: number;
-  concurrency: number;
-  coldRuns: number;
+export interface CompareSettings extends LoadSettings {
   warmInvocations: number;
   coldStartFraction: number;
   overlay: string;

@@ -10,7 +10,6 @@ import { freePort } from '@twin/local';
 import { measureColdStarts, roundSummary, warmDurations } from './coldstart';
 import {
   buildBundles,
-  Cleanup,
   flag,
   functionEnv,
   functionMemory,
@@ -20,6 +19,7 @@ import {
   seedProducts,
   startStack,
   url,
+  withCleanup,
 } from './common';
 import {
   type CompareMeasurements,
@@ -185,11 +185,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const machine = machineInfo();
   log(`npm run compare on ${describeMachine(machine)}\n`);
-  const cleanup = new Cleanup();
-  const stop = () => void cleanup.run().then(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
+  await withCleanup(async (cleanup) => {
     let workloads: Workload[] | undefined;
     try {
       workloads = workloadsFromManifests(renderOverlay(REPOSITORY_ROOT, settings.overlay));
@@ -210,7 +206,7 @@ async function main(): Promise<void> {
     const dynalite = stack.pids.stack as number;
     const generator = { autocannon: process.pid };
     const pid = (name: string) => stack.pids[name] as number;
-    const load = await measureInterleaved(
+    const runs = await measureInterleaved(
       [
         {
           name: 'mesh: frontend -> backend',
@@ -231,11 +227,6 @@ async function main(): Promise<void> {
       settings,
       log,
     );
-    const runs = (name: string) => {
-      const found = load.get(name);
-      if (!found) throw new Error(`no results for ${name}`);
-      return found;
-    };
 
     log(`\nLambda durations and cold starts (${settings.coldRuns} runs each)...`);
     const env = functionEnv(url(stack.urls, 'dynamodb'));
@@ -342,9 +333,7 @@ async function main(): Promise<void> {
     log('');
     for (const line of headlines(results)) log(`- ${line}`);
     log(`\nWritten: ${path.relative(process.cwd(), path.join(outDir, 'report.html'))} and report.json`);
-  } finally {
-    await cleanup.run();
-  }
+  });
 }
 
 main().catch((err: Error) => {

@@ -90,13 +90,14 @@ export interface Target {
 /**
  * Measures several targets in interleaved rounds (A B C, then B C A, ...), so that a slow spell of
  * the machine, or the JIT warming up, lands on every target alike instead of on whichever ran then.
- * Each target gets a short warm-up run first, which is not counted.
+ * Each target gets a short warm-up run first, which is not counted. Returns each target's
+ * combined runs by name.
  */
 export async function measureInterleaved(
   targets: Target[],
   options: LoadOptions & { rounds: number; warmup: number },
   progress: (line: string) => void = () => undefined,
-): Promise<Map<string, TargetRuns>> {
+): Promise<(name: string) => TargetRuns> {
   for (const target of targets) {
     await runLoad(target.url, { connections: options.connections, duration: options.warmup });
   }
@@ -118,7 +119,12 @@ export async function measureInterleaved(
       );
     }
   }
-  return new Map(
+  const combined = new Map(
     targets.map((target) => [target.name, combineRuns(target.name, runs.get(target.name) ?? [])]),
   );
+  return (name) => {
+    const found = combined.get(name);
+    if (!found) throw new Error(`no results for ${name}`);
+    return found;
+  };
 }
