@@ -26,15 +26,30 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, unknown> {
   );
 }
 
-function bodyOf(event: APIGatewayProxyEvent): string | undefined {
-  if (event.body === null || event.body === undefined) return undefined;
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+/** A body refused before the API sees it, as the backend's body parser refuses it. */
+class RefusedBody extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-/** The body's bytes as they arrived: API Gateway's string as UTF-8, or what it base64-encoded. */
-function bytesOf(event: APIGatewayProxyEvent): Buffer {
-  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
-  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+/**
+ * The body as text, read once. As in the backend, an oversized body is refused before anything
+ * reads it (a 20 KB body of spaces is 413 there, not "body is required"), and a base64 body that is
+ * not UTF-8 is refused rather than decoded into U+FFFD; a plain body is text already.
+ */
+function bodyOf(event: APIGatewayProxyEvent): string | undefined {
+  if (event.body === null || event.body === undefined) return undefined;
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  if ((bytes?.length ?? Buffer.byteLength(event.body)) > MAX_PRODUCT_BODY_BYTES) {
+    throw new RefusedBody(413, `request body is larger than ${MAX_PRODUCT_BODY_BYTES} bytes`);
+  }
+  if (!bytes) return event.body;
+  if (!isUtf8(bytes)) throw new RefusedBody(400, 'request body is not valid UTF-8');
+  return bytes.toString('utf8');
 }
 
 /** The template's Api events, keyed by `${httpMethod} ${resource}` as API Gateway reports them. */
@@ -65,16 +80,12 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const route = routes[`${event.httpMethod} ${event.resource}`];
   // API Gateway only sends the routes above; anything else was invoked by hand.
   if (!route) return json(404, { error: `no route for ${event.httpMethod} ${event.path}` });
-  const request = route(event);
-  if (request.operation === 'create') {
-    // The backend's body parser refuses an oversized body before anything reads it (a 20 KB body of
-    // spaces is 413 there, not "body is required"), so the same limit applies first here too; and,
-    // like it, a binary body that is not UTF-8 is refused rather than decoded into U+FFFD.
-    const bytes = bytesOf(event);
-    if (bytes.length > MAX_PRODUCT_BODY_BYTES) {
-      return json(413, { error: `request body is larger than ${MAX_PRODUCT_BODY_BYTES} bytes` });
-    }
-    if (!isUtf8(bytes)) return json(400, { error: 'request body is not valid UTF-8' });
+  let request: ProductsRequest;
+  try {
+    request = route(event);
+  } catch (err) {
+    if (err instanceof RefusedBody) return json(err.statusCode, { error: err.message });
+    throw err;
   }
   return toResult(await api.handle(request));
 };
