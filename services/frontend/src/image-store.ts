@@ -8,14 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { HttpError } from '@twin/service-kit';
 import { THUMBNAILS_PREFIX, traceMetadata, UPLOADS_PREFIX } from '@twin/thumbnails';
-
-export interface StoredImage {
-  id: string;
-  name: string;
-  bytes: number;
-  uploadedAt?: string;
-  thumbnail: 'ready' | 'pending';
-}
+import type { StoredImage } from '../web/api-types';
 
 export interface ImageObject {
   body: Readable;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { type Response, Router } from 'express';
 import { HttpError } from '@twin/service-kit';
+import type { UploadedImage } from '../web/api-types';
 import type { ImageObject, ImageStore } from './image-store';
 import { checkImage, safeFileName, uploadError, type UploadLimits, uploadParser } from './image-upload';
 
@@ -35,7 +36,7 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
           const id = randomUUID();
           const name = safeFileName(file.originalname, image.format);
           const key = await store.put(id, name, file.buffer, image.contentType);
-          res.status(201).json({
+          const uploaded: UploadedImage = {
             id,
             name,
             key,
@@ -45,7 +46,8 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
             height: image.height,
             imageUrl: `/api/images/${id}`,
             thumbnailUrl: `/api/images/${id}/thumbnail`,
-          });
+          };
+          res.status(201).json(uploaded);
         })
         .catch(next);
     });

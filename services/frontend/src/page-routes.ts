@@ -1,16 +1,12 @@
 import path from 'node:path';
 import express, { Router } from 'express';
+import type { PageConfig } from '../web/api-types';
 
 export interface PageOptions {
   /** The Jaeger UI as the user's browser reaches it; no trace links without it. */
   jaegerUiUrl?: string;
   /** The service name to search for in Jaeger: the frontend's own spans. */
   traceService: string;
-}
-
-/** What GET /api/config tells the page. */
-export interface PageConfig {
-  jaeger: { url: string; service: string } | null;
 }
 
 const workspaceDir = path.join(__dirname, '..');
