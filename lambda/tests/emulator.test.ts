@@ -13,6 +13,7 @@ import {
 } from '../../packages/thumbnails/tests/fixtures';
 import { startTestDynamo, type TestDynamo } from '../../tests/support/dynamo';
 import { type Emulator, startEmulator } from '../src/emulator/server';
+import { PNG_BYTES } from './fixtures/handlers';
 import { LAMBDA_DIR, requireBuilt } from './helpers';
 
 type LogLine = Record<string, unknown> & { msg: string };
@@ -293,6 +294,33 @@ describe('emulator, with functions that misbehave', () => {
     const plain = await json(await at('/echo/x'));
     expect(plain).toMatchObject({ body: null, isBase64Encoded: false, queryStringParameters: null });
     expect(plain.multiValueQueryStringParameters).toBeNull();
+  });
+
+  it("follows the template's BinaryMediaTypes for request bodies, as API Gateway does", async () => {
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in ISO-8859-1: not UTF-8
+    const echo = async (contentType: string | undefined) => {
+      const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
+      return json(await at('/echo/x', { method: 'POST', headers, body: latin1 }));
+    };
+    // Not a binary media type of this template (whatever the bytes): UTF-8 text, bad bytes replaced.
+    for (const contentType of ['application/octet-stream', 'application/json', 'text/plain', undefined]) {
+      expect(await echo(contentType)).toMatchObject({ isBase64Encoded: false, body: 'caf\uFFFD' });
+    }
+    // image~1png and font~1* (the '~1' escape is '/'); parameters and case do not matter.
+    for (const contentType of ['image/png', 'IMAGE/PNG; q=1', 'font/woff2']) {
+      expect(await echo(contentType)).toMatchObject({
+        isBase64Encoded: true,
+        body: latin1.toString('base64'),
+      });
+    }
+  });
+
+  it('sends a base64 response as bytes only when the Accept header names a binary media type', async () => {
+    const png = await at('/binary', { headers: { accept: 'image/png, */*' } });
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect([...new Uint8Array(await png.arrayBuffer())]).toEqual(PNG_BYTES);
+    const text = await at('/binary', { headers: { accept: 'application/json' } });
+    expect(await text.text()).toBe(Buffer.from(PNG_BYTES).toString('base64'));
   });
 
   it('times a function out after its Timeout, and retries an Event invocation as Lambda does', async () => {

@@ -6,7 +6,8 @@ import { loadTemplate } from '../src/template/template';
 
 export const LAMBDA_DIR = path.resolve(__dirname, '..');
 
-const router = new ApiRouter(loadTemplate().functions);
+const template = loadTemplate();
+const router = new ApiRouter(template.functions, template.api);
 
 /**
  * The REST API (v1) event API Gateway would send for this request, routed by the template's Api

@@ -49,7 +49,7 @@ describe('template.yaml', () => {
       'GET /products/{id} -> ProductsFunction',
       'DELETE /products/{id} -> ProductsFunction',
     ]);
-    const router = new ApiRouter(template.functions);
+    const router = new ApiRouter(template.functions, template.api);
     expect(router.match('GET', '/Prod/hello')?.spec.logicalId).toBe('HelloFunction');
     expect(router.match('DELETE', '/products/abc')).toMatchObject({
       route: { path: '/products/{id}' },
@@ -57,6 +57,10 @@ describe('template.yaml', () => {
     });
     expect(router.match('PUT', '/products/abc')).toBeUndefined();
     expect(router.match('GET', '/products/a/b')).toBeUndefined();
+  });
+
+  it('hands every request body to the functions as bytes (BinaryMediaTypes */*)', () => {
+    expect(template.api.binaryMediaTypes).toEqual(['*/*']);
   });
 
   it('points each Handler at the bundle of its entry point, which exports it', () => {

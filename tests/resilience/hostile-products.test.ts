@@ -33,7 +33,8 @@ let store: ProductStore;
 let server: Server;
 let backend: string;
 let lambda: Handler;
-const router = new ApiRouter(loadTemplate().functions);
+const template = loadTemplate();
+const router = new ApiRouter(template.functions, template.api);
 
 beforeAll(async () => {
   dynamo = await startTestDynamo();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from '../runtime/context';
-import type { ApiRoute, FunctionSpec } from '../template/template';
+import type { ApiRoute, ApiSettings, FunctionSpec } from '../template/template';
 
 /** The implicit API's stage in AWS (…/Prod/hello); the emulator serves /Prod/hello and /hello alike. */
 export const STAGE = 'Prod';
@@ -24,6 +24,8 @@ export interface ProxyRequest {
 export interface RouteMatch {
   spec: FunctionSpec;
   route: ApiRoute;
+  /** The settings of the API the route belongs to. */
+  api: ApiSettings;
   /** The request path without the stage, e.g. /products/42. */
   path: string;
   pathParameters: Record<string, string> | null;
@@ -78,7 +80,10 @@ export function resourcePathOf(rawPath: string): string {
 export class ApiRouter {
   private readonly routes: CompiledRoute[];
 
-  constructor(functions: FunctionSpec[]) {
+  constructor(
+    functions: FunctionSpec[],
+    readonly api: ApiSettings = { binaryMediaTypes: [] },
+  ) {
     this.routes = functions
       .flatMap((spec) => spec.routes.map((route) => compile(spec, route)))
       .sort((a, b) => a.rank - b.rank);
@@ -94,24 +99,42 @@ export class ApiRouter {
       const pathParameters = compiled.names.length
         ? Object.fromEntries(compiled.names.map((name, i) => [name, decode(found[i + 1] as string)]))
         : null;
-      return { spec: compiled.spec, route: compiled.route, path, pathParameters };
+      return { spec: compiled.spec, route: compiled.route, api: this.api, path, pathParameters };
     }
     return undefined;
   }
 }
 
-const TEXT_TYPES =
-  /^(text\/.+|application\/(.+\+)?(json|xml)|application\/(x-www-form-urlencoded|javascript))$/;
+/** The media type of a Content-Type or Accept value, without parameters, lower case. */
+function mediaTypeOf(value: string | undefined): string | undefined {
+  const type = value?.split(/[;,]/)[0]?.trim().toLowerCase();
+  return type || undefined;
+}
 
-function isText(contentType: string | undefined, body: Buffer): boolean {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (type) return TEXT_TYPES.test(type);
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(body);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether `mediaType` is one of the API's binary media types, where `*` stands for any type or any
+ * subtype (`image/*` matches every image, and `*` for both matches everything). An absent media type
+ * matches only that catch-all.
+ */
+export function isBinaryMediaType(
+  mediaType: string | undefined,
+  binaryMediaTypes: readonly string[],
+): boolean {
+  const [type, subtype] = mediaType?.split('/') ?? [];
+  return binaryMediaTypes.some((entry) => {
+    const [entryType, entrySubtype] = entry.toLowerCase().split('/');
+    return (entryType === '*' || entryType === type) && (entrySubtype === '*' || entrySubtype === subtype);
+  });
+}
+
+/**
+ * API Gateway hands a Lambda proxy integration the request body base64-encoded when its Content-Type
+ * matches one of the API's binaryMediaTypes, and as UTF-8 text otherwise, bytes that are not UTF-8
+ * replaced by U+FFFD. Without a Content-Type it takes the request to be application/json.
+ * (Binary media types and the integration passthrough behaviours in API Gateway's developer guide.)
+ */
+function isBinaryRequest(contentType: string | undefined, api: ApiSettings): boolean {
+  return isBinaryMediaType(mediaTypeOf(contentType) ?? 'application/json', api.binaryMediaTypes);
 }
 
 function requestTime(date: Date): string {
@@ -147,7 +170,7 @@ export function buildProxyEvent(
   }
   const hasQuery = Object.keys(queryStringParameters).length > 0;
 
-  const text = request.body.length > 0 && isText(header('content-type'), request.body);
+  const binary = request.body.length > 0 && isBinaryRequest(header('content-type'), match.api);
   return {
     resource: match.route.path,
     path: match.path,
@@ -191,8 +214,8 @@ export function buildProxyEvent(
       resourcePath: match.route.path,
       stage: STAGE,
     },
-    body: request.body.length === 0 ? null : request.body.toString(text ? 'utf8' : 'base64'),
-    isBase64Encoded: request.body.length > 0 && !text,
+    body: request.body.length === 0 ? null : request.body.toString(binary ? 'base64' : 'utf8'),
+    isBase64Encoded: binary,
   };
 }
 
@@ -209,9 +232,15 @@ const isHeaderValue = (value: unknown) => ['string', 'number', 'boolean'].includ
 
 /**
  * Maps a proxy integration result to the HTTP response API Gateway sends. Undefined when the result
- * is not a valid proxy response (API Gateway answers 502 then).
+ * is not a valid proxy response (API Gateway answers 502 then). A base64 body (`isBase64Encoded`)
+ * goes out as bytes only when the first media type of the request's Accept header is one of the
+ * API's binary media types, as API Gateway decides; otherwise the base64 text goes out as it is.
  */
-export function toHttpResponse(result: unknown): HttpResponse | undefined {
+export function toHttpResponse(
+  result: unknown,
+  accept: string | undefined,
+  api: ApiSettings,
+): HttpResponse | undefined {
   if (!isDict(result)) return undefined;
   const { statusCode, headers = {}, multiValueHeaders = {}, body = null, isBase64Encoded = false } = result;
   if (!Number.isInteger(statusCode) || (statusCode as number) < 100 || (statusCode as number) > 599)
@@ -244,6 +273,9 @@ export function toHttpResponse(result: unknown): HttpResponse | undefined {
   return {
     statusCode: statusCode as number,
     headers: outgoing,
-    body: isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8'),
+    body:
+      isBase64Encoded === true && isBinaryMediaType(mediaTypeOf(accept), api.binaryMediaTypes)
+        ? Buffer.from(text, 'base64')
+        : Buffer.from(text, 'utf8'),
   };
 }

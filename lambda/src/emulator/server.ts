@@ -70,7 +70,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const template = loadTemplate(options.templatePath ?? TEMPLATE_PATH);
   const functions = template.functions.map((spec) => new LocalFunction(spec));
   for (const fn of functions) fn.load();
-  const router = new ApiRouter(template.functions);
+  const router = new ApiRouter(template.functions, template.api);
   const invokeApi = new InvokeApi({
     functions,
     logger,
@@ -110,7 +110,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       { ...invocation.report, trigger: 'api', route: `${match.route.method} ${match.route.path}` },
       'invocation',
     );
-    const response = invocation.ok ? toHttpResponse(invocation.result) : undefined;
+    const response = invocation.ok
+      ? toHttpResponse(invocation.result, req.headers.accept, template.api)
+      : undefined;
     if (!response) {
       if (invocation.ok)
         logger.warn({ function: match.spec.logicalId, requestId }, 'malformed Lambda proxy response');

@@ -44,11 +44,21 @@ export interface FunctionSpec {
   routes: ApiRoute[];
 }
 
+/** Settings of the implicit REST API (ServerlessRestApi) that SAM builds from the Api events. */
+export interface ApiSettings {
+  /**
+   * Globals.Api.BinaryMediaTypes, with the `~1` escape of '/' undone (`image~1png` is image/png):
+   * request bodies whose Content-Type matches one reach the function base64-encoded.
+   */
+  binaryMediaTypes: string[];
+}
+
 export interface SamTemplate {
   path: string;
   /** The parsed document, intrinsic functions in their long form ({"Ref": ...}, {"Fn::Sub": ...}). */
   document: Record<string, unknown>;
   functions: FunctionSpec[];
+  api: ApiSettings;
 }
 
 export class TemplateError extends Error {
@@ -129,10 +139,19 @@ function readFunction(logicalId: string, resource: Dict, globals: Dict, template
   };
 }
 
+function readApiSettings(globals: Dict, file: string): ApiSettings {
+  const types = globals.BinaryMediaTypes ?? [];
+  if (!Array.isArray(types) || !types.every((type) => typeof type === 'string')) {
+    throw new TemplateError(`${file}: Globals.Api.BinaryMediaTypes must be a list of media types`);
+  }
+  // CloudFormation's RestApi takes '/' escaped as '~1' (a JSON Pointer escape); SAM accepts both.
+  return { binaryMediaTypes: types.map((type: string) => type.replace(/~1/g, '/')) };
+}
+
 /**
  * Reads a SAM template: its functions, with Globals applied, their handlers, esbuild options and
- * Api routes. The emulator, the invoke CLI and the bundler all take these from here, so they
- * cannot drift from what `sam build` and `sam deploy` do.
+ * Api routes, and the implicit API's binary media types. The emulator, the invoke CLI and the
+ * bundler all take these from here, so they cannot drift from what `sam build` and `sam deploy` do.
  */
 export function loadTemplate(file = TEMPLATE_PATH): SamTemplate {
   let document: unknown;
@@ -146,7 +165,7 @@ export function loadTemplate(file = TEMPLATE_PATH): SamTemplate {
   const functions = Object.entries(dict(document.Resources))
     .filter(([, resource]) => dict(resource).Type === 'AWS::Serverless::Function')
     .map(([logicalId, resource]) => readFunction(logicalId, dict(resource), globals, path.dirname(file)));
-  return { path: file, document, functions };
+  return { path: file, document, functions, api: readApiSettings(dict(dict(document.Globals).Api), file) };
 }
 
 /**
