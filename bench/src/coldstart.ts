@@ -1,16 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '@twin/local';
+import type { FunctionCase } from './bundles';
 import type { DriverReport } from './lambda-driver';
 import { median, round, summarize, type Summary } from './stats';
-
-export interface ColdStartCase {
-  name: string;
-  /** Omitted: the empty Node process, `node -e 0`. */
-  bundle?: string;
-  exportName?: string;
-  eventFile?: string;
-}
 
 export interface ColdStartResult {
   name: string;
@@ -24,7 +18,7 @@ export interface ColdStartResult {
 }
 
 function runOnce(
-  testCase: ColdStartCase,
+  testCase: FunctionCase,
   env: NodeJS.ProcessEnv,
 ): Promise<{ wallMs: number; report?: DriverReport }> {
   const args = testCase.bundle
@@ -61,7 +55,7 @@ function runOnce(
  * moment of the machine hits them alike. Medians are what count.
  */
 export async function measureColdStarts(
-  cases: ColdStartCase[],
+  cases: FunctionCase[],
   runs: number,
   env: NodeJS.ProcessEnv,
 ): Promise<ColdStartResult[]> {
@@ -95,7 +89,7 @@ export function roundSummary(summary: Summary, digits = 1): Summary {
 
 /** Warm invocation durations of one function in one process (the Lambda "Duration" of a warm call). */
 export async function warmDurations(
-  testCase: ColdStartCase,
+  testCase: FunctionCase,
   count: number,
   env: NodeJS.ProcessEnv,
 ): Promise<number[]> {
@@ -116,4 +110,46 @@ export async function warmDurations(
     child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(stderr.slice(-500)))));
   });
   return (JSON.parse(output.trim().split('\n').pop() ?? '{}') as DriverReport).warmMs;
+}
+
+/**
+ * A mesh workload's cold start: the backend spawned as its container starts it, timed until
+ * /readyz answers 200 (polled every 5 ms), `runs` times after one untimed run; ms each.
+ */
+export async function backendStart(env: NodeJS.ProcessEnv, runs: number): Promise<number[]> {
+  const dir = path.dirname(require.resolve('@twin/backend/package.json'));
+  const times: number[] = [];
+  for (let run = 0; run <= runs; run += 1) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--require', './dist/instrumentation.js', 'dist/main.js'], {
+      cwd: dir,
+      env: {
+        ...env,
+        PORT: String(port),
+        APP_VERSION: '1.0.0',
+        OTEL_TRACES_EXPORTER: 'none',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`backend exited with ${child.exitCode} during start`);
+        if (performance.now() - started > 30_000) throw new Error('backend not ready within 30 s');
+        const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (response) => response.ok,
+          () => false,
+        );
+        if (ok) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // The first run warms the OS page cache and is not counted, as for the functions.
+      if (run > 0) times.push(performance.now() - started);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    }
+  }
+  return times;
 }

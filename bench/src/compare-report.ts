@@ -1,5 +1,5 @@
-import type { LoadSettings } from './bench-report';
-import type { ColdStartResult } from './coldstart';
+// npm run compare's report: both twins side by side, priced, as one self-contained HTML page.
+import { coldStartOf } from './bench-report';
 import {
   averageRate,
   breakEvenRequests,
@@ -11,33 +11,12 @@ import {
   type Prices,
 } from './cost';
 import type { Workload } from './footprint';
-import type { TargetRuns } from './load';
-import { describeMachine, type MachineInfo } from './machine';
-import { round, type Summary } from './stats';
-import type { ThumbnailRun } from './thumbnails';
+import { describeMachine } from './machine';
+import { round } from './stats';
+import type { SuiteResults } from './suite';
 
-export interface CompareSettings extends LoadSettings {
-  warmInvocations: number;
-  coldStartFraction: number;
-  overlay: string;
-}
-
-/** What `npm run compare` measured, before the cost model is applied. */
-export interface CompareMeasurements {
-  startedAt: string;
-  finishedAt: string;
-  durationSec: number;
-  machine: MachineInfo;
-  settings: CompareSettings;
-  products: { viaFrontend: TargetRuns; backendDirect: TargetRuns; lambda: TargetRuns; bodyBytes: number };
-  /** In-handler durations (ms) of warm invocations: what Lambda bills. */
-  lambdaDurations: { products: Summary; imageProcessor?: Summary };
-  thumbnails: {
-    thumbnailer: ThumbnailRun;
-    imageProcessor: ThumbnailRun;
-    imageBytes: { min: number; max: number };
-  };
-  coldStart: { functions: ColdStartResult[]; backendProcess: Summary };
+/** What `npm run compare` measured and read, before the cost model is applied. */
+export interface CompareMeasurements extends SuiteResults {
   /** lambda/template.yaml MemorySize by logical id. */
   memoryMb: Record<string, number>;
   /** Deployments rendered from the k8s overlay; undefined when kubectl was not available. */
@@ -66,34 +45,35 @@ export interface CostSection {
 }
 
 export interface CompareResults extends CompareMeasurements {
-  kind: 'compare';
-  cost: CostSection;
+  /** Present when the cold-start scenario ran: it measures the durations and init Lambda bills. */
+  cost?: CostSection;
   notes: string[];
 }
 
 /** The workloads counted on the mesh side: the application's own services. */
 export const MESH_APPS = ['frontend', 'backend', 'thumbnailer'];
 
-function coldStart(results: ColdStartResult[], name: string): ColdStartResult | undefined {
-  return results.find((result) => result.name === name);
-}
-
-/** The cost model over the measured durations and the rendered manifests. */
-export function costSection(measured: CompareMeasurements, prices: Prices): CostSection {
+/**
+ * The cost model over the measured durations and the rendered manifests; undefined when the
+ * cold-start scenario (which measures the durations Lambda bills) did not run.
+ */
+export function costSection(measured: CompareMeasurements, prices: Prices): CostSection | undefined {
   const { settings } = measured;
-  const productsInit = coldStart(measured.coldStart.functions, 'products')?.initMs ?? 0;
+  const cold = measured.scenarios['cold-start'];
+  if (!cold) return undefined;
+  const productsInit = coldStartOf(cold.functions, 'products').initMs ?? 0;
   const products = lambdaCost(
     {
       function: 'ProductsFunction',
       memoryMb: measured.memoryMb.ProductsFunction ?? 128,
-      durationMs: measured.lambdaDurations.products.p50,
+      durationMs: cold.productsWarm.p50,
       initMs: productsInit,
       coldStartFraction: settings.coldStartFraction,
       apiGateway: true,
     },
     prices,
   );
-  const imageDurations = measured.lambdaDurations.imageProcessor;
+  const imageDurations = measured.scenarios.thumbnails?.imageProcessorDurations;
   const imageProcessor = imageDurations
     ? lambdaCost(
         {
@@ -163,35 +143,46 @@ const count = (value: number) =>
       ? `${round(value / 1e6, 1)} million`
       : `${round(value, 0)}`;
 
-/** Short answers for the console and the top of the report. */
+/** Short answers for the console and the top of the report, one per part that ran. */
 export function headlines(results: CompareResults): string[] {
-  const { products, thumbnails, coldStart: cold, cost } = results;
-  const lines = [
-    `Products API, GET list: mesh via frontend ${products.viaFrontend.rps} req/s (p50 ${products.viaFrontend.latency.p50} ms, ` +
-      `p99 ${products.viaFrontend.latency.p99} ms); backend direct ${products.backendDirect.rps} req/s; ` +
-      `Lambda via API Gateway emulation ${products.lambda.rps} req/s (p50 ${products.lambda.latency.p50} ms, ` +
-      `p99 ${products.lambda.latency.p99} ms).`,
-    `Thumbnails: thumbnailer ${thumbnails.thumbnailer.throughput} images/s (p50 ${round(thumbnails.thumbnailer.latency.p50, 0)} ms), ` +
-      `Lambda imageProcessor ${thumbnails.imageProcessor.throughput} images/s (p50 ${round(thumbnails.imageProcessor.latency.p50, 0)} ms).`,
-  ];
-  const empty = coldStart(cold.functions, 'empty node');
-  const productsCold = coldStart(cold.functions, 'products');
-  if (empty && productsCold) {
+  const { products, thumbnails } = results.scenarios;
+  const cold = results.scenarios['cold-start'];
+  const { cost } = results;
+  const lines: string[] = [];
+  if (products) {
+    lines.push(
+      `Products API, GET list: mesh via frontend ${products.chain.rps} req/s (p50 ${products.chain.latency.p50} ms, ` +
+        `p99 ${products.chain.latency.p99} ms); backend direct ${products.backend.rps} req/s; ` +
+        `Lambda via API Gateway emulation ${products.lambda.rps} req/s (p50 ${products.lambda.latency.p50} ms, ` +
+        `p99 ${products.lambda.latency.p99} ms).`,
+    );
+  }
+  if (thumbnails) {
+    lines.push(
+      `Thumbnails: thumbnailer ${thumbnails.thumbnailer.throughput} images/s (p50 ${round(thumbnails.thumbnailer.latency.p50, 0)} ms), ` +
+        `Lambda imageProcessor ${thumbnails.lambda.throughput} images/s (p50 ${round(thumbnails.lambda.latency.p50, 0)} ms).`,
+    );
+  }
+  if (cold) {
+    const empty = coldStartOf(cold.functions, 'empty node');
+    const productsCold = coldStartOf(cold.functions, 'products');
     lines.push(
       `Cold start: products function ${productsCold.wall.p50} ms (node -e 0: ${empty.wall.p50} ms); ` +
         `a backend process to ready ${cold.backendProcess.p50} ms, paid once per pod rather than per scale-out of one request.`,
     );
   }
-  lines.push(
-    `Cost: Lambda products ${money(cost.lambda.products.perMillion.total)} per million requests ` +
-      `(API Gateway ${money(cost.lambda.products.perMillion.apiGateway)} of it)` +
-      (cost.mesh && cost.breakEven
-        ? `; the mesh cluster ${money(cost.mesh.withMesh.monthly)} a month (${cost.mesh.withMesh.nodes} ` +
-          `node${cost.mesh.withMesh.nodes === 1 ? '' : 's'}, Istio's requests taking ${money(cost.mesh.meshMonthly)} ` +
-          `a month of node capacity); break-even at ${count(cost.breakEven.requestsPerMonth)} ` +
-          `requests a month (${round(cost.breakEven.averageRps, 1)} req/s on average).`
-        : '.'),
-  );
+  if (cost) {
+    lines.push(
+      `Cost: Lambda products ${money(cost.lambda.products.perMillion.total)} per million requests ` +
+        `(API Gateway ${money(cost.lambda.products.perMillion.apiGateway)} of it)` +
+        (cost.mesh && cost.breakEven
+          ? `; the mesh cluster ${money(cost.mesh.withMesh.monthly)} a month (${cost.mesh.withMesh.nodes} ` +
+            `node${cost.mesh.withMesh.nodes === 1 ? '' : 's'}, Istio's requests taking ${money(cost.mesh.meshMonthly)} ` +
+            `a month of node capacity); break-even at ${count(cost.breakEven.requestsPerMonth)} ` +
+            `requests a month (${round(cost.breakEven.averageRps, 1)} req/s on average).`
+          : '.'),
+    );
+  }
   return lines;
 }
 
@@ -202,52 +193,95 @@ function escapeHtml(text: string): string {
   );
 }
 
+/** A table in a box that scrolls sideways on a narrow screen, so the page itself never does. */
 function htmlTable(header: string[], rows: Array<Array<string | number>>): string {
   return (
-    `<table><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
+    '<div class="table"><table><thead><tr>' +
+    header.map((h) => `<th>${escapeHtml(h)}</th>`).join('') +
+    '</tr></thead><tbody>' +
     rows
       .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`)
       .join('') +
-    '</tbody></table>'
+    '</tbody></table></div>'
   );
 }
 
-/** The data the page's charts draw, in Chart.js terms. */
-export function chartData(results: CompareResults) {
-  const { products: p, thumbnails: t, coldStart: c, cost } = results;
-  const productRuns = [p.viaFrontend, p.backendDirect, p.lambda];
-  const latency = (runs: Array<{ latency: { p50: number; p90: number; p99: number } }>) =>
+type Bars = { labels: string[]; datasets: Array<{ label: string; data: number[] }>; yTitle: string };
+
+/** The data the page's charts draw, in Chart.js terms, by canvas id; only for the parts that ran. */
+export function chartData(results: CompareResults): {
+  bars: Record<string, Bars>;
+  cost?: {
+    labels: number[];
+    lambda: number[];
+    mesh: number[];
+    meshShare: number[];
+    withoutMeshShare: number[];
+  };
+} {
+  const { products: p, thumbnails: t } = results.scenarios;
+  const c = results.scenarios['cold-start'];
+  const { cost } = results;
+  const percentiles = (runs: Array<{ latency: { p50: number; p90: number; p99: number } }>) =>
     (['p50', 'p90', 'p99'] as const).map((key) => ({
       label: key,
-      data: runs.map((run) => run.latency[key]),
+      data: runs.map((run) => round(run.latency[key], 1)),
     }));
-  const thumbRuns = [t.thumbnailer, t.imageProcessor];
-  const cold = [
-    ...c.functions.map((r) => ({
-      label: r.name === 'empty node' ? 'node -e 0' : `Lambda ${r.name}`,
-      value: r.wall.p50,
-    })),
-    { label: 'backend process to ready', value: c.backendProcess.p50 },
-  ];
-  return {
-    productsLatency: { labels: productRuns.map((run) => run.name), datasets: latency(productRuns) },
-    productsThroughput: {
-      labels: productRuns.map((run) => run.name),
-      data: productRuns.map((run) => run.rps),
-    },
-    thumbnailsLatency: {
-      labels: thumbRuns.map((run) => run.path),
-      datasets: (['p50', 'p90', 'p99'] as const).map((key) => ({
-        label: key,
-        data: thumbRuns.map((run) => round(run.latency[key], 1)),
+  const bars: Record<string, Bars> = {};
+  if (p) {
+    const runs = [p.chain, p.backend, p.lambda];
+    const labels = runs.map((run) => run.name);
+    bars['products-latency'] = { labels, datasets: percentiles(runs), yTitle: 'ms' };
+    bars['products-throughput'] = {
+      labels,
+      datasets: [{ label: 'req/s', data: runs.map((run) => run.rps) }],
+      yTitle: 'requests per second',
+    };
+  }
+  if (t) {
+    const runs = [t.thumbnailer, t.lambda];
+    const labels = runs.map((run) => run.path);
+    bars['thumbnails-latency'] = { labels, datasets: percentiles(runs), yTitle: 'ms, upload to thumbnail' };
+    bars['thumbnails-throughput'] = {
+      labels,
+      datasets: [{ label: 'images/s', data: runs.map((run) => run.throughput) }],
+      yTitle: 'images per second',
+    };
+  }
+  if (c) {
+    const cold = [
+      ...c.functions.map((r) => ({
+        label: r.name === 'empty node' ? 'node -e 0' : `Lambda ${r.name}`,
+        value: r.wall.p50,
       })),
-    },
-    thumbnailsThroughput: {
-      labels: thumbRuns.map((run) => run.path),
-      data: thumbRuns.map((run) => run.throughput),
-    },
-    coldStart: { labels: cold.map((x) => x.label), data: cold.map((x) => x.value) },
-    cost: cost.curve
+      { label: 'backend process to ready', value: c.backendProcess.p50 },
+    ];
+    bars['cold-start'] = {
+      labels: cold.map((x) => x.label),
+      datasets: [{ label: 'median ms', data: cold.map((x) => x.value) }],
+      yTitle: 'ms, process start to answer',
+    };
+  }
+  if (cost) {
+    const perMillion = cost.lambda.products.perMillion;
+    bars['lambda-cost'] = {
+      labels: ['compute (GB-s)', 'requests', 'API Gateway'],
+      datasets: [
+        {
+          label: 'USD per million products requests',
+          data: [
+            round(perMillion.compute, 4),
+            round(perMillion.requests, 4),
+            round(perMillion.apiGateway, 4),
+          ],
+        },
+      ],
+      yTitle: 'USD',
+    };
+  }
+  return {
+    bars,
+    cost: cost?.curve
       ? {
           labels: cost.curve.map((point) => round(point.requests / 1e6, 1)),
           lambda: cost.curve.map((point) => round(point.lambda, 2)),
@@ -256,14 +290,6 @@ export function chartData(results: CompareResults) {
           withoutMeshShare: cost.curve.map((point) => round(point.withoutMeshShare, 2)),
         }
       : undefined,
-    lambdaCost: {
-      labels: ['compute (GB-s)', 'requests', 'API Gateway'],
-      data: [
-        round(cost.lambda.products.perMillion.compute, 4),
-        round(cost.lambda.products.perMillion.requests, 4),
-        round(cost.lambda.products.perMillion.apiGateway, 4),
-      ],
-    },
   };
 }
 
@@ -273,19 +299,13 @@ const data = JSON.parse(document.getElementById('chart-data').textContent);
 Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
 const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'];
-function bars(id, labels, datasets, yTitle) {
+for (const [id, chart] of Object.entries(data.bars)) {
   new Chart(document.getElementById(id), {
     type: 'bar',
-    data: { labels, datasets: datasets.map((d, i) => ({ ...d, backgroundColor: colors[i % colors.length] })) },
-    options: { scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } } },
+    data: { labels: chart.labels, datasets: chart.datasets.map((d, i) => ({ ...d, backgroundColor: colors[i % colors.length] })) },
+    options: { scales: { y: { beginAtZero: true, title: { display: true, text: chart.yTitle } } } },
   });
 }
-bars('products-latency', data.productsLatency.labels, data.productsLatency.datasets, 'ms');
-bars('products-throughput', data.productsThroughput.labels, [{ label: 'req/s', data: data.productsThroughput.data }], 'requests per second');
-bars('thumbnails-latency', data.thumbnailsLatency.labels, data.thumbnailsLatency.datasets, 'ms, upload to thumbnail');
-bars('thumbnails-throughput', data.thumbnailsThroughput.labels, [{ label: 'images/s', data: data.thumbnailsThroughput.data }], 'images per second');
-bars('cold-start', data.coldStart.labels, [{ label: 'median ms', data: data.coldStart.data }], 'ms, process start to answer');
-bars('lambda-cost', data.lambdaCost.labels, [{ label: 'USD per million products requests', data: data.lambdaCost.data }], 'USD');
 if (data.cost) {
   new Chart(document.getElementById('cost'), {
     type: 'line',
@@ -309,13 +329,18 @@ if (data.cost) {
 document.body.dataset.rendered = 'true';
 `;
 
+// Narrow screens (a phone is 375 px wide): one chart per row, tables scroll inside their own box,
+// long words (URLs, process names) wrap, so the page never scrolls sideways.
 const STYLE = `
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; line-height: 1.45; }
+*, *::before, *::after { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1rem; max-width: 1100px; color: #222; line-height: 1.45; overflow-wrap: anywhere; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .meta { color: #555; font-size: 0.9rem; }
-.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; }
-.chart { position: relative; height: 300px; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+.smoke { background: #fff3cd; border: 1px solid #e0c060; padding: 0.6rem 0.8rem; font-weight: 600; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 1.5rem; }
+.chart { position: relative; height: 300px; min-width: 0; }
+.table { max-width: 100%; overflow-x: auto; margin: 0.8rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; overflow-wrap: normal; }
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 ul.headlines li { margin-bottom: 0.4rem; }
@@ -324,26 +349,26 @@ ul.headlines li { margin-bottom: 0.4rem; }
 
 const chart = (id: string) => `<div class="chart"><canvas id="${id}"></canvas></div>`;
 
-function breakEvenText(results: CompareResults): string {
-  const { breakEven } = results.cost;
-  if (!breakEven) return '';
+function breakEvenText(results: CompareResults, breakEven: NonNullable<CostSection['breakEven']>): string {
+  const chain = results.scenarios.products?.chain;
   return (
     `Lambda behind API Gateway costs as much as the smallest mesh cluster at ${count(breakEven.requestsPerMonth)} ` +
     `products requests a month (${round(breakEven.averageRps, 1)} requests per second on average), and as much as ` +
     `the mesh's share of a larger cluster at ${count(breakEven.shareRequestsPerMonth)} ` +
     `(${round(breakEven.shareAverageRps, 1)} req/s). Below that Lambda is cheaper, above it the cluster is, as long ` +
-    `as its nodes keep up (the chain served ${results.products.viaFrontend.rps} req/s on this machine's ` +
-    `${results.machine.cpus} CPUs).`
+    'as its nodes keep up' +
+    (chain ? ` (the chain served ${chain.rps} req/s on this machine's ${results.machine.cpus} CPUs).` : '.')
   );
 }
 
-/** The self-contained report page: data, Chart.js and the drawing code all inline, no network needed. */
-export function renderHtml(results: CompareResults, chartJs: string): string {
-  const { products: p, thumbnails: t, coldStart: c, cost, settings: s } = results;
-  const json = JSON.stringify(chartData(results)).replace(/</g, '\\u003c');
-  const cpuRows = [p.viaFrontend, p.backendDirect, p.lambda].map((run) => [
+function productsSection(results: CompareResults): string {
+  const p = results.scenarios.products;
+  if (!p) return '';
+  const s = results.settings;
+  const rows = [p.chain, p.backend, p.lambda].map((run) => [
     run.name,
     run.rps,
+    `${run.spread.rps.min}-${run.spread.rps.max}`,
     run.latency.p50,
     run.latency.p90,
     run.latency.p99,
@@ -352,7 +377,21 @@ export function renderHtml(results: CompareResults, chartJs: string): string {
       .map(([name, ms]) => `${name} ${round(ms, 2)}`)
       .join(', '),
   ]);
-  const thumbRows = [t.thumbnailer, t.imageProcessor].map((run) => [
+  return `<h2 id="products-section">Products API</h2>
+<p>The same GET list of ${s.products} products (${p.bodyBytes} bytes) through each twin: the mesh's frontend and
+backend (Express, one process each), the backend alone, and the Lambda products handler behind the API Gateway
+emulation. autocannon with ${s.connections} connections; each path warmed until steady, then ${s.rounds}
+interleaved rounds of ${s.duration} s: medians, and the lowest and highest round's throughput. CPU ms per
+request by process shows where the work goes.</p>
+<div class="charts">${chart('products-latency')}${chart('products-throughput')}</div>
+${htmlTable(['path', 'req/s', 'rounds', 'p50 ms', 'p90 ms', 'p99 ms', 'failures', 'CPU ms per request'], rows)}`;
+}
+
+function thumbnailsSection(results: CompareResults): string {
+  const t = results.scenarios.thumbnails;
+  if (!t) return '';
+  const s = results.settings;
+  const rows = [t.thumbnailer, t.lambda].map((run) => [
     run.path,
     run.throughput,
     round(run.latency.p50, 1),
@@ -363,7 +402,19 @@ export function renderHtml(results: CompareResults, chartJs: string): string {
       .map(([name, ms]) => `${name} ${round(ms, 1)}`)
       .join(', '),
   ]);
-  const coldRows = [
+  return `<h2 id="thumbnails-section">Thumbnails</h2>
+<p>${t.thumbnailer.images} uploads of ${s.images} JPEGs of ${s.imageSize} (${round(t.imageBytes.min / 1024, 0)}-${round(t.imageBytes.max / 1024, 0)} KiB)
+through the frontend, ${s.concurrency} at a time; each is timed from the upload's start to the moment its thumbnail
+can be read. The object store's event goes to the thumbnailer (MinIO's webhook format) or to the imageProcessor
+function (S3's Lambda invocation).</p>
+<div class="charts">${chart('thumbnails-latency')}${chart('thumbnails-throughput')}</div>
+${htmlTable(['path', 'images/s', 'p50 ms', 'p90 ms', 'p99 ms', 'failures', 'CPU ms per image'], rows)}`;
+}
+
+function coldStartSection(results: CompareResults): string {
+  const c = results.scenarios['cold-start'];
+  if (!c) return '';
+  const rows = [
     ...c.functions.map((r) => [
       r.name === 'empty node' ? 'node -e 0' : `Lambda ${r.name} (bundle, first invoke)`,
       r.wall.p50,
@@ -373,6 +424,19 @@ export function renderHtml(results: CompareResults, chartJs: string): string {
     ]),
     ['backend process, spawn to /readyz 200', c.backendProcess.p50, c.backendProcess.p90, '', ''],
   ];
+  return `<h2 id="cold-start-section">Cold start</h2>
+<p>Lambda: a fresh node process loads the function's esbuild bundle (built as <code>sam build</code> builds it)
+and makes its first invocation; ${results.settings.coldRuns} runs, medians. Mesh: a new backend process until it
+answers its readiness probe, which a pod pays once at start (image pull and scheduling not included on either side).</p>
+<div class="charts">${chart('cold-start')}${results.cost ? chart('lambda-cost') : ''}</div>
+${htmlTable(['process', 'median ms', 'p90 ms', 'init ms', 'first invoke ms'], rows)}`;
+}
+
+function costHtml(results: CompareResults): string {
+  const { cost } = results;
+  if (!cost) {
+    return '<h2 id="cost-section">Cost</h2><p class="note">The cost model needs the cold-start scenario (the durations Lambda bills); it did not run.</p>';
+  }
   const lambdaRows = [cost.lambda.products, cost.lambda.imageProcessor]
     .filter((x): x is LambdaCost => x !== undefined)
     .map((x) => [
@@ -416,57 +480,47 @@ ${htmlTable(
 ${round(mesh.sidecarShare.cpu * 100, 0)}% of the apps' own CPU requests and ${round(mesh.sidecarShare.memory * 100, 0)}%
 of their memory. With the control plane, Istio's requests take ${money(mesh.meshMonthly)} a month of node capacity
 (prorated; "per month" is what the smallest cluster that fits costs, its managed control plane included).
-${breakEvenText(results)}</p>`
+${cost.breakEven ? breakEvenText(results, cost.breakEven) : ''}</p>`
     : '<p class="note">kubectl was not available, so the mesh side of the cost model (from the rendered manifests) is missing.</p>';
   const priceRows = Object.entries(cost.prices)
     .filter(([key]) => key !== 'sources')
     .map(([key, value]) => [key, String(value)]);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Serverless vs mesh: measured on this machine</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Serverless vs service mesh, measured</h1>
-<p class="meta">${escapeHtml(results.startedAt)} &middot; ${escapeHtml(describeMachine(results.machine))} &middot; run took ${results.durationSec} s</p>
-<ul class="headlines">${headlines(results)
-    .map((line) => `<li>${escapeHtml(line)}</li>`)
-    .join('')}</ul>
-
-<h2 id="products-section">Products API</h2>
-<p>The same GET list of ${s.products} products (${p.bodyBytes} bytes) through each twin: the mesh's frontend and
-backend (Express, one process each), the backend alone, and the Lambda products handler behind the API Gateway
-emulation. autocannon with ${s.connections} connections, ${s.rounds} interleaved rounds of ${s.duration} s,
-medians shown. CPU ms per request by process shows where the work goes.</p>
-<div class="charts">${chart('products-latency')}${chart('products-throughput')}</div>
-${htmlTable(['path', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'failures', 'CPU ms per request'], cpuRows)}
-
-<h2 id="thumbnails-section">Thumbnails</h2>
-<p>${t.thumbnailer.images} uploads of ${s.images} JPEGs of ${s.imageSize} (${round(t.imageBytes.min / 1024, 0)}-${round(t.imageBytes.max / 1024, 0)} KiB)
-through the frontend, ${s.concurrency} at a time; each is timed from the upload's start to the moment its thumbnail
-can be read. The object store's event goes to the thumbnailer (MinIO's webhook format) or to the imageProcessor
-function (S3's Lambda invocation).</p>
-<div class="charts">${chart('thumbnails-latency')}${chart('thumbnails-throughput')}</div>
-${htmlTable(['path', 'images/s', 'p50 ms', 'p90 ms', 'p99 ms', 'failures', 'CPU ms per image'], thumbRows)}
-
-<h2 id="cold-start-section">Cold start</h2>
-<p>Lambda: a fresh node process loads the function's esbuild bundle (built as <code>sam build</code> builds it)
-and makes its first invocation; ${s.coldRuns} runs, medians. Mesh: a new backend process until it answers its
-readiness probe, which a pod pays once at start (image pull and scheduling not included on either side).</p>
-<div class="charts">${chart('cold-start')}${chart('lambda-cost')}</div>
-${htmlTable(['process', 'median ms', 'p90 ms', 'init ms', 'first invoke ms'], coldRows)}
-
-<h2 id="cost-section">Cost</h2>
-<div class="chart" style="height: 340px">${cost.curve ? '<canvas id="cost"></canvas>' : ''}</div>
+  return `<h2 id="cost-section">Cost</h2>
+${cost.curve ? '<div class="chart" style="height: 340px"><canvas id="cost"></canvas></div>' : ''}
 <h3>Lambda, per million requests</h3>
 ${htmlTable(['function', 'billed ms', 'GB-s per request', 'compute', 'requests', 'API Gateway', 'total'], lambdaRows)}
 ${meshSection}
 <h3>Assumptions</h3>
 <ul>${cost.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>
 ${htmlTable(['price', 'value'], priceRows)}
-<p class="note">Sources: ${cost.prices.sources.map((src) => escapeHtml(src)).join(', ')}</p>
+<p class="note">Sources: ${cost.prices.sources.map((src) => escapeHtml(src)).join(', ')}</p>`;
+}
+
+/** The self-contained report page: data, Chart.js and the drawing code all inline, no network needed. */
+export function renderHtml(results: CompareResults, chartJs: string): string {
+  const json = JSON.stringify(chartData(results)).replace(/</g, '\\u003c');
+  const smoke = results.settings.quick
+    ? '<p class="smoke" id="smoke-run">A smoke run (<code>--quick</code>): one short round of everything. Its figures mean little.</p>'
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Serverless vs mesh: measured on this machine</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Serverless vs service mesh, measured</h1>
+${smoke}
+<p class="meta">${escapeHtml(results.startedAt)} &middot; ${escapeHtml(describeMachine(results.machine))} &middot; run took ${results.durationSec} s</p>
+<ul class="headlines">${headlines(results)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
+${productsSection(results)}
+${thumbnailsSection(results)}
+${coldStartSection(results)}
+${costHtml(results)}
 
 <h2 id="notes-section">Read with care</h2>
 <ul>${results.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>

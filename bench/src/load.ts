@@ -1,3 +1,5 @@
+// HTTP load with autocannon: single runs, warm-up until a target is steady, and interleaved rounds
+// over several targets with the spread of the rounds.
 import autocannon from 'autocannon';
 import { cpuPerUnit } from './cpu';
 import { median, round } from './stats';
@@ -6,6 +8,8 @@ export interface LoadOptions {
   connections: number;
   /** Seconds. */
   duration: number;
+  /** Total requests per second across connections; unset: as fast as answers come. */
+  rate?: number;
 }
 
 /** One autocannon run against one URL. Latencies in ms. */
@@ -27,6 +31,7 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
     url,
     connections: options.connections,
     duration: options.duration,
+    overallRate: options.rate,
     timeout: 10,
   });
   return {
@@ -45,24 +50,74 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
   };
 }
 
-/** The runs of one target across rounds, and their medians (the figure reported). */
+/** How a target was warmed before it was measured. */
+export interface WarmUp {
+  /** Throughput of each warm-up run, req/s. */
+  rps: number[];
+  /** Whether the last two runs were within the tolerance of each other (else maxRuns ran out). */
+  steady: boolean;
+}
+
+export interface WarmUpOptions {
+  /** Seconds per warm-up run. */
+  seconds: number;
+  maxRuns: number;
+  /** Two runs in a row within this share of each other count as steady. */
+  tolerance: number;
+}
+
+/**
+ * Loads a target in short runs until its throughput stops moving: the JIT, V8's heap sizing and
+ * connection pools settle over the first seconds, and a figure taken before that rises round after
+ * round. A single warm-up run (a smoke run) is never called steady.
+ */
+export async function warmUntilSteady(
+  url: string,
+  load: Omit<LoadOptions, 'duration'>,
+  options: WarmUpOptions,
+): Promise<WarmUp> {
+  const rps: number[] = [];
+  for (let run = 0; run < options.maxRuns; run += 1) {
+    rps.push((await runLoad(url, { ...load, duration: options.seconds })).rps);
+    if (isSteady(rps, options.tolerance)) return { rps, steady: true };
+  }
+  return { rps, steady: false };
+}
+
+/** Whether the last two throughput figures are within `tolerance` (a share of the larger) of each other. */
+export function isSteady(rps: readonly number[], tolerance: number): boolean {
+  if (rps.length < 2) return false;
+  const [a, b] = rps.slice(-2) as [number, number];
+  const larger = Math.max(a, b);
+  return larger > 0 && Math.abs(a - b) / larger <= tolerance;
+}
+
+/** The runs of one target across rounds, their medians (the figure reported) and their spread. */
 export interface TargetRuns {
   name: string;
   url: string;
+  warmUp?: WarmUp;
   runs: LoadResult[];
   rps: number;
   latency: { p50: number; p90: number; p99: number };
+  /** The lowest and highest of the rounds. */
+  spread: { rps: { min: number; max: number }; p50: { min: number; max: number } };
   failures: number;
   /** Medians of the runs' CPU ms per request, by process. */
   cpuMsPerRequest: Record<string, number>;
 }
 
-export function combineRuns(name: string, runs: LoadResult[]): TargetRuns {
+export function combineRuns(name: string, runs: LoadResult[], warmUp?: WarmUp): TargetRuns {
   if (runs.length === 0) throw new Error(`${name}: no runs`);
   const of = (pick: (run: LoadResult) => number) => round(median(runs.map(pick)), 2);
+  const extent = (pick: (run: LoadResult) => number) => ({
+    min: Math.min(...runs.map(pick)),
+    max: Math.max(...runs.map(pick)),
+  });
   return {
     name,
     url: (runs[0] as LoadResult).url,
+    warmUp,
     runs,
     rps: of((run) => run.rps),
     latency: {
@@ -70,6 +125,7 @@ export function combineRuns(name: string, runs: LoadResult[]): TargetRuns {
       p90: of((run) => run.latency.p90),
       p99: of((run) => run.latency.p99),
     },
+    spread: { rps: extent((run) => run.rps), p50: extent((run) => run.latency.p50) },
     failures: runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
     cpuMsPerRequest: Object.fromEntries(
       Object.keys(runs[0]?.cpuMsPerRequest ?? {}).map((process) => [
@@ -89,17 +145,23 @@ export interface Target {
 
 /**
  * Measures several targets in interleaved rounds (A B C, then B C A, ...), so that a slow spell of
- * the machine, or the JIT warming up, lands on every target alike instead of on whichever ran then.
- * Each target gets a short warm-up run first, which is not counted. Returns each target's
- * combined runs by name.
+ * the machine lands on every target alike instead of on whichever ran then. Each target is first
+ * warmed until steady (not counted). Returns each target's combined runs by name; the lookup throws
+ * for a name that was not measured.
  */
 export async function measureInterleaved(
   targets: Target[],
-  options: LoadOptions & { rounds: number; warmup: number },
+  options: LoadOptions & { rounds: number; warmup: WarmUpOptions },
   progress: (line: string) => void = () => undefined,
 ): Promise<(name: string) => TargetRuns> {
+  const warmUps = new Map<string, WarmUp>();
   for (const target of targets) {
-    await runLoad(target.url, { connections: options.connections, duration: options.warmup });
+    const warmUp = await warmUntilSteady(target.url, options, options.warmup);
+    warmUps.set(target.name, warmUp);
+    progress(
+      `  warm-up  ${target.name.padEnd(34)} ${warmUp.rps.join(' -> ')} req/s` +
+        (warmUp.steady ? '' : ' (not steady yet)'),
+    );
   }
   const runs = new Map<string, LoadResult[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < options.rounds; round += 1) {
@@ -113,14 +175,17 @@ export async function measureInterleaved(
       const result: LoadResult = { ...load, cpuMsPerRequest: cpuMsPerUnit };
       runs.get(target.name)?.push(result);
       progress(
-        `  round ${round + 1}/${options.rounds}  ${target.name.padEnd(28)} ${String(result.rps).padStart(8)} req/s` +
+        `  round ${round + 1}/${options.rounds}  ${target.name.padEnd(34)} ${String(result.rps).padStart(8)} req/s` +
           `  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms` +
           (result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''),
       );
     }
   }
   const combined = new Map(
-    targets.map((target) => [target.name, combineRuns(target.name, runs.get(target.name) ?? [])]),
+    targets.map((target) => [
+      target.name,
+      combineRuns(target.name, runs.get(target.name) ?? [], warmUps.get(target.name)),
+    ]),
   );
   return (name) => {
     const found = combined.get(name);

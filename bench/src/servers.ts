@@ -7,8 +7,12 @@
 //             tallies them by service and instrumentation scope; GET /stats returns the counts.
 // Prints {"ready": "<url>"} on stdout once listening.
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Cleanup } from './cleanup';
+import { ReadyChild } from './ready-child';
 
 export type ServerMode = 'raw' | 'sink';
 
@@ -107,3 +111,27 @@ function main(): void {
 }
 
 if (require.main === module) main();
+
+/** One of these servers, running in a child process. */
+export interface ServerHandle {
+  url: string;
+  stop(): Promise<void>;
+  pid: number;
+}
+
+async function spawnServer(cleanup: Cleanup, args: string[]): Promise<ServerHandle> {
+  const child = cleanup.stopping(ReadyChild.start<string>(args[0] as string, 'servers.js', args, 20_000));
+  return { url: await child.ready, stop: () => child.stop(), pid: child.pid as number };
+}
+
+/** The raw node:http hop, answering every request with `body`. */
+export async function spawnRawServer(cleanup: Cleanup, body: string): Promise<ServerHandle> {
+  const file = path.join(await cleanup.tempDir('bench-raw-'), 'body.json');
+  await writeFile(file, body);
+  return spawnServer(cleanup, ['raw', file]);
+}
+
+/** The OTLP sink: accepts and discards exports, counts spans (GET /stats). */
+export function spawnOtlpSink(cleanup: Cleanup): Promise<ServerHandle> {
+  return spawnServer(cleanup, ['sink']);
+}

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
 import { createThumbnail } from '@twin/thumbnails';
 import type { SampleImage } from './images';
 import { round, summarize, type Summary } from './stats';
@@ -18,27 +19,35 @@ export interface ThumbnailRun {
   cpuMsPerImage?: Record<string, number>;
 }
 
-/** Runs `jobs` with `concurrency` workers, each taking the next job when it finishes one. */
-async function pool<T>(jobs: T[], concurrency: number, work: (job: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next] as T;
-      next += 1;
-      await work(job);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
-}
-
-function finish(
+/**
+ * Runs `jobs` jobs over `images` in turn, `concurrency` at a time (p-limit), and times each from its start to the
+ * moment `job` resolves; a job that throws is a failure, named with its image.
+ */
+async function timeJobs(
   path: string,
+  images: SampleImage[],
   jobs: number,
   concurrency: number,
-  started: number,
-  latencies: number[],
-  failures: string[],
-): ThumbnailRun {
+  job: (image: SampleImage) => Promise<void>,
+): Promise<ThumbnailRun> {
+  const limit = pLimit(concurrency);
+  const work = Array.from({ length: jobs }, (_, i) => images[i % images.length] as SampleImage);
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  const started = performance.now();
+  await Promise.all(
+    work.map((image) =>
+      limit(async () => {
+        const t0 = performance.now();
+        try {
+          await job(image);
+          latencies.push(performance.now() - t0);
+        } catch (err) {
+          failures.push(`${image.name}: ${(err as Error).message}`);
+        }
+      }),
+    ),
+  );
   const elapsedMs = performance.now() - started;
   return {
     path,
@@ -52,26 +61,11 @@ function finish(
 }
 
 /** sharp in this process through the package's createThumbnail: the floor for any thumbnail path. */
-export async function rawSharp(
-  images: SampleImage[],
-  jobs: number,
-  concurrency: number,
-): Promise<ThumbnailRun> {
-  const work = Array.from({ length: jobs }, (_, i) => images[i % images.length] as SampleImage);
-  const latencies: number[] = [];
-  const failures: string[] = [];
-  const started = performance.now();
-  await pool(work, concurrency, async (image) => {
-    const t0 = performance.now();
-    try {
-      const thumbnail = await createThumbnail(image.data);
-      if (thumbnail.width !== 200 || thumbnail.height !== 200) throw new Error('not 200x200');
-      latencies.push(performance.now() - t0);
-    } catch (err) {
-      failures.push(`${image.name}: ${(err as Error).message}`);
-    }
+export function rawSharp(images: SampleImage[], jobs: number, concurrency: number): Promise<ThumbnailRun> {
+  return timeJobs('raw sharp (in process)', images, jobs, concurrency, async (image) => {
+    const thumbnail = await createThumbnail(image.data);
+    if (thumbnail.width !== 200 || thumbnail.height !== 200) throw new Error('not 200x200');
   });
-  return finish('raw sharp (in process)', jobs, concurrency, started, latencies, failures);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,7 +76,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * imageProcessor, whichever the stack runs), until GET /api/images/<id>/thumbnail answers 200.
  * Each image's time runs from the upload's start to the first 200 (polled every `pollMs`).
  */
-export async function endToEnd(
+export function endToEnd(
   path: string,
   frontend: string,
   images: SampleImage[],
@@ -91,31 +85,21 @@ export async function endToEnd(
   options: { pollMs?: number; timeoutMs?: number } = {},
 ): Promise<ThumbnailRun> {
   const { pollMs = 20, timeoutMs = 60_000 } = options;
-  const work = Array.from({ length: jobs }, (_, i) => images[i % images.length] as SampleImage);
-  const latencies: number[] = [];
-  const failures: string[] = [];
-  const started = performance.now();
-  await pool(work, concurrency, async (image) => {
+  return timeJobs(path, images, jobs, concurrency, async (image) => {
     const t0 = performance.now();
-    try {
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(image.data)], { type: 'image/jpeg' }), image.name);
-      const upload = await fetch(`${frontend}/api/images`, { method: 'POST', body: form });
-      const body = (await upload.json()) as { id?: string; error?: string };
-      if (upload.status !== 201 || !body.id)
-        throw new Error(`upload answered ${upload.status} ${body.error ?? ''}`);
-      for (;;) {
-        const response = await fetch(`${frontend}/api/images/${body.id}/thumbnail`);
-        await response.arrayBuffer();
-        if (response.status === 200) break;
-        if (response.status !== 404) throw new Error(`thumbnail answered ${response.status}`);
-        if (performance.now() - t0 > timeoutMs) throw new Error(`no thumbnail within ${timeoutMs} ms`);
-        await sleep(pollMs);
-      }
-      latencies.push(performance.now() - t0);
-    } catch (err) {
-      failures.push(`${image.name}: ${(err as Error).message}`);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(image.data)], { type: 'image/jpeg' }), image.name);
+    const upload = await fetch(`${frontend}/api/images`, { method: 'POST', body: form });
+    const body = (await upload.json()) as { id?: string; error?: string };
+    if (upload.status !== 201 || !body.id)
+      throw new Error(`upload answered ${upload.status} ${body.error ?? ''}`);
+    for (;;) {
+      const response = await fetch(`${frontend}/api/images/${body.id}/thumbnail`);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      if (response.status !== 404) throw new Error(`thumbnail answered ${response.status}`);
+      if (performance.now() - t0 > timeoutMs) throw new Error(`no thumbnail within ${timeoutMs} ms`);
+      await sleep(pollMs);
     }
   });
-  return finish(path, jobs, concurrency, started, latencies, failures);
 }

@@ -1,5 +1,8 @@
 import type { ColdStartResult } from '../src/coldstart';
 import type { CompareMeasurements } from '../src/compare-report';
+import type { ColdStartScenarioResult } from '../src/scenarios';
+import type { Settings } from '../src/settings';
+import type { SuiteResults } from '../src/suite';
 import type { Workload } from '../src/footprint';
 import type { TargetRuns } from '../src/load';
 import type { MachineInfo } from '../src/machine';
@@ -23,9 +26,11 @@ export function runs(name: string, rps: number, p50 = 10, cpu: Record<string, nu
   return {
     name,
     url: `http://127.0.0.1:1/${name}`,
+    warmUp: { rps: [rps * 0.8, rps], steady: true },
     runs: [],
     rps,
     latency: { p50, p90: p50 * 2, p99: p50 * 4 },
+    spread: { rps: { min: rps - 10, max: rps + 10 }, p50: { min: p50, max: p50 } },
     failures: 0,
     cpuMsPerRequest: cpu,
   };
@@ -78,43 +83,75 @@ export const workloads: Workload[] = [
   },
 ];
 
-export function measurements(overrides: Partial<CompareMeasurements> = {}): CompareMeasurements {
+export const settings: Settings = {
+  quick: false,
+  duration: 3,
+  rounds: 5,
+  connections: 10,
+  warmup: { seconds: 1, maxRuns: 10, tolerance: 0.05 },
+  products: 20,
+  images: 8,
+  imageSize: '1920x1080',
+  thumbnailJobs: 24,
+  concurrency: 4,
+  coldRuns: 9,
+  warmInvocations: 200,
+  coldStartFraction: 0.01,
+  load: { connections: 50, warmupRequests: 5000, requests: 10_000 },
+  overlay: 'k8s/overlays/canary-10',
+  logLevel: 'warn',
+};
+
+export function coldStartScenario(productsMs = 190): ColdStartScenarioResult {
   return {
+    functions: [cold('empty node', 50), cold('hello', 55, 0.3), cold('products', productsMs, 100)],
+    backendProcess: summary(800),
+    productsWarm: summary(1.7),
+    bundles: [
+      { function: 'HelloFunction', bytes: 700, gzipBytes: 500 },
+      { function: 'ProductsFunction', bytes: 1_085_000, gzipBytes: 260_000 },
+    ],
+    productsComposition: [{ source: 'zod', kib: 552.4 }],
+  };
+}
+
+export function suite(
+  scenarios: SuiteResults['scenarios'],
+  overrides: Partial<SuiteResults> = {},
+): SuiteResults {
+  return {
+    kind: 'bench',
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:02:00.000Z',
     durationSec: 120,
     machine,
-    settings: {
-      connections: 10,
-      duration: 4,
-      rounds: 3,
-      warmup: 2,
-      products: 20,
-      images: 8,
-      imageSize: '1920x1080',
-      thumbnailJobs: 24,
-      concurrency: 4,
-      coldRuns: 7,
-      warmInvocations: 200,
-      coldStartFraction: 0.01,
-      overlay: 'k8s/overlays/canary-10',
-    },
-    products: {
-      viaFrontend: runs('mesh: frontend -> backend', 400, 20, { frontend: 2, backend: 2 }),
-      backendDirect: runs('mesh: backend direct', 700, 12),
-      lambda: runs('Lambda: API Gateway -> products', 900, 9),
-      bodyBytes: 2464,
-    },
-    lambdaDurations: { products: summary(1.7), imageProcessor: summary(120) },
-    thumbnails: {
-      thumbnailer: thumbnails('mesh: thumbnailer', 18),
-      imageProcessor: thumbnails('Lambda: imageProcessor', 15),
-      imageBytes: { min: 400_000, max: 500_000 },
-    },
-    coldStart: {
-      functions: [cold('empty node', 50), cold('hello', 55, 0.3), cold('products', 190, 100)],
-      backendProcess: summary(800),
-    },
+    settings,
+    ran: Object.keys(scenarios) as SuiteResults['ran'],
+    scenarios,
+    ...overrides,
+  };
+}
+
+export function measurements(overrides: Partial<CompareMeasurements> = {}): CompareMeasurements {
+  return {
+    ...suite({
+      products: {
+        bodyBytes: 2464,
+        rawHop: runs('raw node:http hop', 20000, 0.3),
+        chain: runs('mesh: frontend -> backend', 400, 20, { frontend: 2, backend: 2 }),
+        backend: runs('mesh: backend direct', 700, 12),
+        lambda: runs('Lambda: API Gateway -> products', 900, 9),
+      },
+      thumbnails: {
+        raw: thumbnails('raw sharp (in process)', 100, 20),
+        thumbnailer: thumbnails('mesh: thumbnailer', 18),
+        lambda: thumbnails('Lambda: imageProcessor', 15),
+        imageProcessorDurations: summary(120),
+        imageBytes: { min: 400_000, max: 500_000 },
+      },
+      'cold-start': coldStartScenario(),
+    }),
+    kind: 'compare',
     memoryMb: { HelloFunction: 128, ProductsFunction: 256, ImageProcessorFunction: 1024 },
     workloads,
     ...overrides,

@@ -1,129 +1,160 @@
-import { type BenchResults, benchMarkdown, evaluateTargets } from '../src/bench-report';
+import { benchMarkdown, evaluateTargets } from '../src/bench-report';
 import { chartData, costSection, headlines, renderHtml, type CompareResults } from '../src/compare-report';
 import { DEFAULT_PRICES } from '../src/cost';
-import { cold, machine, measurements, runs, thumbnails } from './fixtures';
+import type { ScenarioResults } from '../src/scenarios';
+import { coldStartScenario, measurements, runs, settings, suite, thumbnails } from './fixtures';
 
-function bench(
+function benchScenarios(
   overrides: { onRps?: number; e2e?: number; products?: number } = {},
-): Omit<BenchResults, 'targets'> {
+): Partial<ScenarioResults> {
   return {
-    kind: 'bench',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:03:00.000Z',
-    durationSec: 180,
-    machine,
-    settings: {
-      connections: 10,
-      duration: 4,
-      rounds: 3,
-      warmup: 2,
-      products: 20,
-      images: 8,
-      imageSize: '1920x1080',
-      thumbnailJobs: 24,
-      concurrency: 4,
-      coldRuns: 9,
-      logLevel: 'warn',
-    },
-    products: {
-      chainTracingOff: runs('frontend -> backend -> db', 400, 20, {
-        frontend: 2,
-        backend: 2.5,
-        dynalite: 0.7,
-      }),
-      backendTracingOff: runs('backend -> db', 800, 10),
-      rawHop: runs('raw node:http hop', 20000, 0.3),
-      chainTracingOn: runs('frontend -> backend -> db, traced', overrides.onRps ?? 360, 24),
-      backendTracingOn: runs('backend -> db, traced', 700, 12),
-      bodyBytes: 2464,
+    tracing: {
+      off: {
+        chain: runs('chain, tracing off', 400, 20, { frontend: 2, backend: 2.5, dynalite: 0.7 }),
+        backend: runs('backend, tracing off', 800, 10),
+      },
+      on: {
+        chain: runs('chain, traced', overrides.onRps ?? 380, 24),
+        backend: runs('backend, traced', 700, 12),
+      },
+      spansPerRequest: { total: 6, byScope: { 'frontend @opentelemetry/instrumentation-http': 2 } },
     },
     thumbnails: {
       raw: thumbnails('raw sharp (in process)', 100, 20),
-      thumbnailer: thumbnails('thumbnailer', overrides.e2e ?? 70),
-      lambda: thumbnails('Lambda imageProcessor', 60),
+      thumbnailer: thumbnails('thumbnailer', overrides.e2e ?? 50),
+      lambda: thumbnails('Lambda imageProcessor', 45),
       imageBytes: { min: 400_000, max: 560_000 },
     },
-    coldStart: {
-      results: [
-        cold('empty node', 50),
-        cold('hello', 54, 0.3),
-        cold('products', overrides.products ?? 100, 40),
-      ],
-      bundles: [
-        { function: 'HelloFunction', bytes: 700, gzipBytes: 500 },
-        { function: 'ProductsFunction', bytes: 1_085_000, gzipBytes: 260_000 },
-      ],
-      productsComposition: [{ source: 'zod', kib: 552.4 }],
+    'cold-start': coldStartScenario(overrides.products ?? 100),
+    concurrency: {
+      connections: 50,
+      warmupRequests: 5000,
+      requests: 10_000,
+      ok: 10_000,
+      non2xx: 0,
+      errors: 0,
+      timeouts: 0,
+      rps: 812.3,
+      latency: { p50: 50, p99: 180, max: 900 },
+      created: 1000,
+      stored: 1000,
+      loadAverage: { start: 1.2, end: 2.4 },
     },
-    spansPerRequest: { total: 20, byScope: { 'frontend @opentelemetry/instrumentation-express': 7 } },
   };
 }
 
 describe('evaluateTargets', () => {
   it('meets each target exactly at its limit', () => {
-    const checks = evaluateTargets(bench());
+    const checks = evaluateTargets(suite(benchScenarios()));
     expect(checks.map((check) => [check.id, check.met])).toEqual([
       ['tracing', true],
       ['thumbnails', true],
       ['cold-start-hello', true],
       ['cold-start-products', true],
+      ['concurrency', true],
     ]);
-    expect(checks[0]?.measured).toBe('360 req/s with tracing vs 400 req/s without: costs 10% of throughput');
-    expect(checks[1]?.measured).toBe('70 images/s end to end vs 100 images/s raw sharp: 70%');
-    expect(checks[3]?.measured).toBe('100 ms vs 50 ms for node -e 0 (median of 9): +50 ms');
+    expect(checks[0]?.measured).toBe(
+      'traced 380 req/s (rounds 370-390) vs tracing off 400 req/s (rounds 390-410): -5% throughput',
+    );
+    expect(checks[1]?.measured).toBe('50 images/s end to end vs 100 images/s raw sharp: 50%');
+    expect(checks[3]?.measured).toBe(
+      '100 ms (runs 90-160) vs 50 ms for node -e 0 (runs 45-80), medians of 9: +50 ms',
+    );
+    expect(checks[4]?.measured).toBe(
+      '10000 of 10000 answered 2xx (0 non-2xx, 0 errors of which 0 timeouts), 1000 created and 1000 stored, ' +
+        'at 812.3 req/s; load average 1.2 -> 2.4 on 2 CPUs',
+    );
   });
 
   it('misses each target just past its limit, and reports the figures', () => {
-    const checks = evaluateTargets(bench({ onRps: 359, e2e: 69.9, products: 100.1 }));
-    expect(checks.map((check) => check.met)).toEqual([false, false, true, false]);
-    expect(checks[0]?.measured).toContain('costs 10.3% of throughput');
+    const checks = evaluateTargets(suite(benchScenarios({ onRps: 379, e2e: 49.9, products: 100.1 })));
+    expect(checks.map((check) => check.met)).toEqual([false, false, true, false, true]);
+    expect(checks[0]?.measured).toContain('-5.2% throughput');
+  });
+
+  it('writes a negative difference with one sign: a cold start faster than node -e 0 is "-15.5 ms"', () => {
+    const scenarios = benchScenarios();
+    scenarios['cold-start'] = coldStartScenario(34.5);
+    const check = evaluateTargets(suite(scenarios)).find((c) => c.id === 'cold-start-products');
+    expect(check?.measured).toMatch(/: -15\.5 ms$/);
+    expect(check?.measured).not.toContain('+-');
+    expect(check?.met).toBe(true);
   });
 
   it('adds the CPU per request of the system, without the load generator', () => {
-    const results = bench();
-    results.products.chainTracingOn.cpuMsPerRequest = {
+    const scenarios = benchScenarios();
+    scenarios.tracing!.on.chain.cpuMsPerRequest = {
       frontend: 2.6,
       backend: 3,
       dynalite: 0.7,
       autocannon: 0.3,
     };
-    expect(evaluateTargets(results)[0]?.measured).toBe(
-      '360 req/s with tracing vs 400 req/s without: costs 10% of throughput; CPU per request 6.3 ms vs 5.2 ms (+21.2%)',
+    expect(evaluateTargets(suite(scenarios))[0]?.measured).toContain(
+      '; CPU per request 6.3 ms vs 5.2 ms (+21.2%)',
     );
   });
 
-  it('says "gains" when tracing measured faster (noise), and counts that as met', () => {
-    const [tracing] = evaluateTargets(bench({ onRps: 420 }));
-    expect(tracing?.measured).toContain('gains 5%');
+  it('says a gain is a gain (noise), and counts that as met', () => {
+    const [tracing] = evaluateTargets(suite(benchScenarios({ onRps: 420 })));
+    expect(tracing?.measured).toContain('+5% throughput');
     expect(tracing?.met).toBe(true);
   });
 
-  it('does not count a thumbnail run with failures as meeting its target', () => {
-    const results = bench({ e2e: 95 });
-    results.thumbnails.thumbnailer.failures = ['photo 01.jpg: no thumbnail within 60000 ms'];
-    expect(evaluateTargets(results)[1]?.met).toBe(false);
+  it('does not count a run with failures as meeting its target', () => {
+    const scenarios = benchScenarios({ e2e: 95 });
+    scenarios.thumbnails!.thumbnailer.failures = ['photo 01.jpg: no thumbnail within 60000 ms'];
+    scenarios.concurrency = { ...scenarios.concurrency!, ok: 9998, non2xx: 2 };
+    const checks = evaluateTargets(suite(scenarios));
+    expect(checks.find((c) => c.id === 'thumbnails')?.met).toBe(false);
+    expect(checks.find((c) => c.id === 'concurrency')?.met).toBe(false);
+  });
+
+  it('checks a write acknowledged but not stored as a miss', () => {
+    const scenarios = benchScenarios();
+    scenarios.concurrency = { ...scenarios.concurrency!, stored: 999 };
+    expect(evaluateTargets(suite(scenarios)).find((c) => c.id === 'concurrency')?.met).toBe(false);
+  });
+
+  it('checks only the targets of the scenarios that ran', () => {
+    const { thumbnails: only } = benchScenarios();
+    expect(evaluateTargets(suite({ thumbnails: only })).map((c) => c.id)).toEqual(['thumbnails']);
   });
 });
 
 describe('benchMarkdown', () => {
-  it('puts every figure beside its baseline and ends with the targets', () => {
-    const partial = bench({ onRps: 300 });
-    const markdown = benchMarkdown({ ...partial, targets: evaluateTargets(partial) });
-    expect(markdown).toContain('| frontend -> backend -> db | 400 | 2% | 20 | 40 | 80 | 0 |');
-    expect(markdown).toContain('| thumbnailer | 70 | 70% |');
-    expect(markdown).toContain('| products | 100 | +50 |');
+  it('puts every figure beside its baseline with the spread of the rounds, and ends with the targets', () => {
+    const results = suite(benchScenarios({ onRps: 300 }));
+    const markdown = benchMarkdown(results, evaluateTargets(results));
+    expect(markdown).toContain('| chain, tracing off | 400 | 390-410 | 100% | 20 | 40 | 80 | 0 | 2 s |');
+    expect(markdown).toContain('| chain, traced | 300 | 290-310 | 75% |');
+    expect(markdown).toContain('| thumbnailer | 50 | 50% |');
+    expect(markdown).toContain('| products | 100 | 90-160 | +50 ms |');
     expect(markdown).toContain('| CPU ms per request | frontend | backend | dynalite | total |');
-    expect(markdown).toContain('One traced GET /api/products makes 20 spans');
+    expect(markdown).toContain('One traced GET /api/products makes 6 spans');
+    expect(markdown).toContain('| 10000 | 0 | 0 | 0 | 812.3 | 50 | 180 | 900 | 1000 | 1000 | 1.2 -> 2.4 |');
     expect(markdown).toContain(
-      '| tracing costs at most 10% of chain throughput | 300 req/s with tracing vs 400 req/s without: costs 25% of throughput | **no** |',
+      '| tracing costs at most 5% of chain throughput | traced 300 req/s (rounds 290-310) vs tracing off 400 req/s (rounds 390-410): -25% throughput | **no** |',
     );
     expect(markdown).toContain('Largest parts of the products bundle (KiB): zod 552.4.');
+    expect(markdown).not.toContain('smoke run');
+  });
+
+  it('says a --quick run is a smoke run, at the top', () => {
+    const results = suite(benchScenarios(), { settings: { ...settings, quick: true } });
+    const markdown = benchMarkdown(results, evaluateTargets(results));
+    expect(markdown.split('\n').slice(0, 4).join('\n')).toContain('A smoke run (`--quick`)');
+  });
+
+  it('says when a target never became steady during its warm-up', () => {
+    const scenarios = benchScenarios();
+    scenarios.tracing!.on.chain.warmUp = { rps: [100, 200, 300], steady: false };
+    expect(benchMarkdown(suite(scenarios), [])).toContain('| 3 s, not steady |');
   });
 });
 
 describe('compare report', () => {
   it('prices Lambda from the measured durations and the template memory, the mesh from the manifests', () => {
-    const cost = costSection(measurements(), DEFAULT_PRICES);
+    const cost = costSection(measurements(), DEFAULT_PRICES)!;
     // 256 MB x 2 ms billed + 1% x 100 ms init: (0.25 x (2 + 1)) / 1000 GB-s per request.
     expect(cost.lambda.products.billedMs).toBe(2);
     expect(cost.lambda.products.gbSecondsPerRequest).toBeCloseTo(0.00075, 12);
@@ -142,37 +173,39 @@ describe('compare report', () => {
   });
 
   it('still prices Lambda when the manifests could not be rendered', () => {
-    const cost = costSection(measurements({ workloads: undefined }), DEFAULT_PRICES);
+    const cost = costSection(measurements({ workloads: undefined }), DEFAULT_PRICES)!;
     expect(cost.mesh).toBeUndefined();
     expect(cost.curve).toBeUndefined();
     expect(cost.lambda.products.perMillion.total).toBeGreaterThan(3.7);
   });
 
+  it('has no cost model without the cold-start scenario, which measures what Lambda bills', () => {
+    const measured = measurements();
+    delete measured.scenarios['cold-start'];
+    expect(costSection(measured, DEFAULT_PRICES)).toBeUndefined();
+  });
+
   it('uses overridden prices', () => {
-    const cost = costSection(measurements(), { ...DEFAULT_PRICES, apiGatewayRestPerMillion: 1 });
+    const cost = costSection(measurements(), { ...DEFAULT_PRICES, apiGatewayRestPerMillion: 1 })!;
     expect(cost.lambda.products.perMillion.apiGateway).toBe(1);
   });
 
-  const results = (): CompareResults => {
-    const measured = measurements();
-    return {
-      ...measured,
-      kind: 'compare',
-      cost: costSection(measured, DEFAULT_PRICES),
-      notes: ['a <note> & more'],
-    };
-  };
+  const results = (measured = measurements()): CompareResults => ({
+    ...measured,
+    cost: costSection(measured, DEFAULT_PRICES),
+    notes: ['a <note> & more'],
+  });
 
   it('gives the charts their data in the order of the tables', () => {
     const data = chartData(results());
-    expect(data.productsLatency.labels).toEqual([
+    expect(data.bars['products-latency']?.labels).toEqual([
       'mesh: frontend -> backend',
       'mesh: backend direct',
       'Lambda: API Gateway -> products',
     ]);
-    expect(data.productsLatency.datasets.map((d) => d.label)).toEqual(['p50', 'p90', 'p99']);
-    expect(data.productsThroughput.data).toEqual([400, 700, 900]);
-    expect(data.coldStart.labels).toEqual([
+    expect(data.bars['products-latency']?.datasets.map((d) => d.label)).toEqual(['p50', 'p90', 'p99']);
+    expect(data.bars['products-throughput']?.datasets[0]?.data).toEqual([400, 700, 900]);
+    expect(data.bars['cold-start']?.labels).toEqual([
       'node -e 0',
       'Lambda hello',
       'Lambda products',
@@ -188,7 +221,7 @@ describe('compare report', () => {
     expect(html).toContain('<\\/script>" inside a string');
     expect(html).toContain('<li>a &lt;note&gt; &amp; more</li>');
     const json = /<script type="application\/json" id="chart-data">(.*?)<\/script>/s.exec(html)?.[1];
-    expect(JSON.parse(json ?? 'null').productsThroughput.data).toEqual([400, 700, 900]);
+    expect(JSON.parse(json ?? 'null').bars['products-throughput'].datasets[0].data).toEqual([400, 700, 900]);
     for (const id of [
       'products-latency',
       'products-throughput',
@@ -198,6 +231,24 @@ describe('compare report', () => {
     ]) {
       expect(html).toContain(`<canvas id="${id}">`);
     }
+    expect(html).not.toContain('smoke run');
+  });
+
+  it('marks a --quick run as a smoke run at the top of the page', () => {
+    const html = renderHtml(
+      results(measurements({ settings: { ...settings, quick: true } })),
+      'window.Chart = function () {};',
+    );
+    expect(html).toMatch(/<h1>[^<]*<\/h1>\s*<p class="smoke" id="smoke-run">A smoke run/);
+  });
+
+  it('leaves out the sections of scenarios that did not run', () => {
+    const measured = measurements();
+    delete measured.scenarios.thumbnails;
+    const html = renderHtml(results(measured), 'window.Chart = function () {};');
+    expect(html).not.toContain('thumbnails-section');
+    expect(html).toContain('products-section');
+    expect(chartData(results(measured)).bars['thumbnails-latency']).toBeUndefined();
   });
 
   it('leads with short answers', () => {

@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { LogLine, StackInfo, StackRunnerOptions } from './stack-runner';
 
 const DIST = __dirname;
 
-/** A child process that prints one `{"ready": ...}` JSON line once it serves. */
+/**
+ * A child process of this package (one of its entry scripts in dist/) that prints one
+ * `{"ready": ...}` JSON line once it serves, `{"log": {service, line}}` lines to forward, and
+ * `{"error": ...}` when it fails.
+ */
 export class ReadyChild<T> {
   private exited: Promise<number | null>;
   private readonly logListeners: Array<(service: string, line: string) => void> = [];
@@ -44,7 +47,7 @@ export class ReadyChild<T> {
       instance.keep(line);
     });
     readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      let message: { ready?: T; error?: string } & Partial<LogLine>;
+      let message: { ready?: T; error?: string; log?: { service: string; line: string } };
       try {
         message = JSON.parse(line) as typeof message;
       } catch {
@@ -85,26 +88,4 @@ export class ReadyChild<T> {
     await this.exited;
     clearTimeout(timer);
   }
-}
-
-/** The local stack in a child process, with its endpoints' URLs and its processes' ids. */
-export async function startStackProcess(
-  options: StackRunnerOptions,
-): Promise<StackInfo & { process: ReadyChild<StackInfo> }> {
-  const child = ReadyChild.start<StackInfo>(
-    `local stack (${options.thumbnails})`,
-    'stack-runner.js',
-    [JSON.stringify(options)],
-    120_000,
-  );
-  return { ...(await child.ready), process: child };
-}
-
-/** The raw node:http server (answers with `bodyFile`) or the OTLP sink, in a child process. */
-export async function startServer(
-  mode: 'raw' | 'sink',
-  bodyFile?: string,
-): Promise<{ url: string; process: ReadyChild<string> }> {
-  const child = ReadyChild.start<string>(mode, 'servers.js', bodyFile ? [mode, bodyFile] : [mode], 20_000);
-  return { url: await child.ready, process: child };
 }

@@ -1,0 +1,81 @@
+import { type Bundles, buildBundles } from '../bundles';
+import type { Cleanup } from '../cleanup';
+import { sampleImages, type SampleImage } from '../images';
+import { launchLocalStack, type LocalStack, seedProducts } from '../local-stack';
+import { type ServerHandle, spawnOtlpSink } from '../servers';
+import type { Settings } from '../settings';
+import type { StackRunnerOptions } from '../stack-runner';
+
+/**
+ * The local stacks the scenarios run against:
+ * - `plain`: what `npm start` runs, tracing off (instrumentation loaded, no exporter);
+ * - `traced`: the same exporting spans over OTLP/HTTP to the bench's sink, which discards them;
+ * - `lambda`: upload events go to the Lambda imageProcessor instead of the thumbnailer, and the
+ *   emulator's invocation log lines (LOG_LEVEL=info) come back with their billed durations.
+ */
+export type StackKind = 'plain' | 'traced' | 'lambda';
+
+/**
+ * What scenarios share: settings, progress output, and the parts they run against, each started
+ * once on first use (the stacks seeded with `settings.products` products) and stopped at cleanup
+ * or by `release`.
+ */
+export class ScenarioContext {
+  private readonly stacks = new Map<StackKind, Promise<LocalStack>>();
+  private bundlesBuilt?: Promise<Bundles>;
+  private sinkStarted?: Promise<ServerHandle>;
+  private imagesMade?: Promise<SampleImage[]>;
+
+  constructor(
+    readonly settings: Settings,
+    readonly log: (line: string) => void,
+    readonly cleanup: Cleanup,
+  ) {}
+
+  stack(kind: StackKind): Promise<LocalStack> {
+    let stack = this.stacks.get(kind);
+    if (!stack) {
+      stack = this.launch(kind);
+      this.stacks.set(kind, stack);
+    }
+    return stack;
+  }
+
+  private async launch(kind: StackKind): Promise<LocalStack> {
+    this.log(`  (starting the ${kind} local stack)`);
+    const options: StackRunnerOptions = { thumbnails: 'mesh', logLevel: this.settings.logLevel };
+    if (kind === 'traced') options.env = { OTEL_EXPORTER_OTLP_ENDPOINT: (await this.sink()).url };
+    if (kind === 'lambda')
+      Object.assign(options, { thumbnails: 'lambda', logLevel: 'info', forwardLogs: true });
+    const stack = await launchLocalStack(this.cleanup, options);
+    await seedProducts(stack.url('frontend'), this.settings.products);
+    return stack;
+  }
+
+  /** Stops the stacks not in `keep`, so that what the next scenario measures has the CPUs to itself. */
+  async release(keep: readonly StackKind[]): Promise<void> {
+    for (const [kind, stack] of [...this.stacks]) {
+      if (keep.includes(kind)) continue;
+      this.stacks.delete(kind);
+      await (await stack).stop();
+    }
+  }
+
+  /** The OTLP sink the `traced` stack exports to. */
+  sink(): Promise<ServerHandle> {
+    this.sinkStarted ??= spawnOtlpSink(this.cleanup);
+    return this.sinkStarted;
+  }
+
+  /** The functions' bundles, built as `sam build` builds them. */
+  bundles(): Promise<Bundles> {
+    this.bundlesBuilt ??= buildBundles(this.cleanup);
+    return this.bundlesBuilt;
+  }
+
+  /** The sample JPEGs every thumbnail path gets. */
+  images(): Promise<SampleImage[]> {
+    this.imagesMade ??= sampleImages(this.settings.images);
+    return this.imagesMade;
+  }
+}

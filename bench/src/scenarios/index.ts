@@ -1,0 +1,70 @@
+// The suite's scenarios: each measures one thing against baselines from the same run and returns a
+// typed result; `npm run bench` and `npm run compare` each run a selection and write their report.
+import type { ColdStartScenarioResult } from './cold-start';
+import { coldStartScenario } from './cold-start';
+import type { ConcurrencyResult } from './concurrency';
+import { concurrencyScenario } from './concurrency';
+import type { ScenarioContext, StackKind } from './context';
+import { type ProductsResult, productsScenario } from './products';
+import { type ThumbnailsResult, thumbnailsScenario } from './thumbnails';
+import { type TracingResult, tracingScenario } from './tracing';
+
+export { ScenarioContext, type StackKind } from './context';
+export type { ColdStartScenarioResult, ConcurrencyResult, ProductsResult, ThumbnailsResult, TracingResult };
+
+/** Each scenario's result, by the scenario's name (the name `--only` takes). */
+export interface ScenarioResults {
+  products: ProductsResult;
+  tracing: TracingResult;
+  thumbnails: ThumbnailsResult;
+  'cold-start': ColdStartScenarioResult;
+  concurrency: ConcurrencyResult;
+}
+
+export type ScenarioName = keyof ScenarioResults;
+
+export interface Scenario<N extends ScenarioName> {
+  name: N;
+  /** One line for --help. */
+  what: string;
+  /** The local stacks it runs against; the others are stopped before it starts. */
+  stacks: readonly StackKind[];
+  run(ctx: ScenarioContext): Promise<ScenarioResults[N]>;
+}
+
+export const SCENARIOS: { [N in ScenarioName]: Scenario<N> } = {
+  products: {
+    name: 'products',
+    what: 'GET /api/products: raw node:http hop, backend alone, frontend -> backend, API Gateway -> Lambda',
+    stacks: ['plain'],
+    run: productsScenario,
+  },
+  tracing: {
+    name: 'tracing',
+    what: 'the chain and the backend with tracing off and exporting over OTLP; spans per request',
+    stacks: ['plain', 'traced'],
+    run: tracingScenario,
+  },
+  concurrency: {
+    name: 'concurrency',
+    what: 'a mix of reads and writes through the frontend at 50 connections: failures, writes stored',
+    stacks: ['plain'],
+    run: concurrencyScenario,
+  },
+  'cold-start': {
+    name: 'cold-start',
+    what: "Lambda bundles in fresh processes vs node -e 0, warm durations, a backend process's start",
+    stacks: ['plain'],
+    run: coldStartScenario,
+  },
+  thumbnails: {
+    name: 'thumbnails',
+    what: 'raw sharp vs upload -> event -> thumbnailer vs the same through the Lambda imageProcessor',
+    stacks: ['plain', 'lambda'],
+    run: thumbnailsScenario,
+  },
+};
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return Object.hasOwn(SCENARIOS, name);
+}

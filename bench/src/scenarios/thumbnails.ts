@@ -1,0 +1,104 @@
+import { cpuPerUnit } from '../cpu';
+import type { LocalStack } from '../local-stack';
+import { round, summarize, type Summary } from '../stats';
+import { endToEnd, rawSharp, type ThumbnailRun } from '../thumbnails';
+import type { ScenarioContext } from './context';
+
+export interface ThumbnailsResult {
+  /** sharp in this process: the floor of any thumbnail path. */
+  raw: ThumbnailRun;
+  /** Upload -> object store event -> the thumbnailer (MinIO's webhook), until the thumbnail is readable. */
+  thumbnailer: ThumbnailRun;
+  /** The same through the Lambda imageProcessor (S3's invocation). */
+  lambda: ThumbnailRun;
+  /** Warm imageProcessor invocations' durations as the emulator logged them (what Lambda bills), ms. */
+  imageProcessorDurations?: Summary;
+  imageBytes: { min: number; max: number };
+}
+
+/** Who works on an upload: the frontend, the object store and event delivery, the thumbnail maker, the client. */
+function pipelinePids(stack: LocalStack, maker: 'thumbnailer' | 'lambda'): Record<string, number> {
+  return {
+    ...stack.pids('frontend'),
+    's3rver + event delivery': stack.launcherPid,
+    ...stack.pids(maker),
+    'client (upload, polls)': process.pid,
+  };
+}
+
+async function withCpu(
+  pids: Record<string, number>,
+  run: () => Promise<ThumbnailRun>,
+): Promise<ThumbnailRun> {
+  const { result, cpuMsPerUnit } = await cpuPerUnit(pids, run, (r) => r.images - r.failures.length);
+  return { ...result, cpuMsPerImage: cpuMsPerUnit };
+}
+
+/** Durations of the emulator's warm imageProcessor invocations, from its `invocation` log lines. */
+function collectImageDurations(stack: LocalStack): number[] {
+  const durations: number[] = [];
+  stack.onLog((service, line) => {
+    if (service !== 'lambda' || !line.includes('ImageProcessorFunction')) return;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; durationMs?: number; coldStart?: boolean };
+      if (entry.msg === 'invocation' && entry.durationMs !== undefined && !entry.coldStart) {
+        durations.push(entry.durationMs);
+      }
+    } catch {
+      // not a JSON log line
+    }
+  });
+  return durations;
+}
+
+/** Raw sharp, then the same images end to end through the thumbnailer and through the Lambda function. */
+export async function thumbnailsScenario(ctx: ScenarioContext): Promise<ThumbnailsResult> {
+  const { settings, log } = ctx;
+  const images = await ctx.images();
+  const warm = images.slice(0, 1);
+  const { thumbnailJobs: jobs, concurrency } = settings;
+  log(`  ${jobs} jobs over ${images.length} JPEGs of ${settings.imageSize}, ${concurrency} in flight`);
+  const done = (run: ThumbnailRun) => {
+    log(`  ${run.path}: ${run.throughput} images/s, p50 ${round(run.latency.p50, 1)} ms`);
+    return run;
+  };
+
+  await rawSharp(warm, concurrency, concurrency);
+  const raw = done(
+    await withCpu({ 'this process (sharp)': process.pid }, () => rawSharp(images, jobs, concurrency)),
+  );
+
+  const mesh = await ctx.stack('plain');
+  await endToEnd('warm-up', mesh.url('frontend'), warm, concurrency, concurrency);
+  const thumbnailer = done(
+    await withCpu(pipelinePids(mesh, 'thumbnailer'), () =>
+      endToEnd('thumbnailer (upload -> event -> thumbnail)', mesh.url('frontend'), images, jobs, concurrency),
+    ),
+  );
+  await ctx.release(['lambda']);
+
+  const lambdaStack = await ctx.stack('lambda');
+  const durations = collectImageDurations(lambdaStack);
+  await endToEnd('warm-up', lambdaStack.url('frontend'), warm, concurrency, concurrency);
+  const lambda = done(
+    await withCpu(pipelinePids(lambdaStack, 'lambda'), () =>
+      endToEnd(
+        'Lambda imageProcessor (upload -> event -> invoke)',
+        lambdaStack.url('frontend'),
+        images,
+        jobs,
+        concurrency,
+      ),
+    ),
+  );
+  return {
+    raw,
+    thumbnailer,
+    lambda,
+    imageProcessorDurations: durations.length > 0 ? summarize(durations) : undefined,
+    imageBytes: {
+      min: Math.min(...images.map((image) => image.data.length)),
+      max: Math.max(...images.map((image) => image.data.length)),
+    },
+  };
+}
