@@ -87,13 +87,16 @@ export function roundSummary(summary: Summary, digits = 1): Summary {
   ) as unknown as Summary;
 }
 
-/** Warm invocation durations of one function in one process (the Lambda "Duration" of a warm call). */
-export async function warmDurations(
+/**
+ * Warm invocations of one function in one process: each one's duration (the Lambda "Duration" of a
+ * warm call, ms) and the bytes of log it writes per invocation on average.
+ */
+export async function warmInvocations(
   testCase: FunctionCase,
   count: number,
   env: NodeJS.ProcessEnv,
-): Promise<number[]> {
-  if (!testCase.bundle) throw new Error('warm durations need a bundle');
+): Promise<{ durations: number[]; logBytesPerInvocation: number }> {
+  if (!testCase.bundle) throw new Error('warm invocations need a bundle');
   const args = [
     path.join(__dirname, 'lambda-driver.js'),
     testCase.bundle,
@@ -109,7 +112,8 @@ export async function warmDurations(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(stderr.slice(-500)))));
   });
-  return (JSON.parse(output.trim().split('\n').pop() ?? '{}') as DriverReport).warmMs;
+  const report = JSON.parse(output.trim().split('\n').pop() ?? '{}') as DriverReport;
+  return { durations: report.warmMs, logBytesPerInvocation: count > 0 ? report.warmLogBytes / count : 0 };
 }
 
 /**

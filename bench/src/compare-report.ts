@@ -6,12 +6,23 @@ import {
   costCurve,
   type LambdaCost,
   lambdaCost,
+  loadBalancerMonthly,
+  loadBalancerPerMillion,
   type MeshCost,
   meshCost,
-  type Prices,
 } from './cost';
+import {
+  type EnvoyEstimate,
+  envoyEstimate,
+  HOP_LATENCY,
+  type MeshPath,
+  PRODUCTS_PATH,
+  rateForCpu,
+  SIDECAR_RESOURCES,
+} from './envoy-model';
 import type { Workload } from './footprint';
 import { describeMachine } from './machine';
+import { PRICE_SOURCES, type PriceSource, type Prices } from './prices';
 import { round } from './stats';
 import type { SuiteResults } from './suite';
 
@@ -25,9 +36,27 @@ export interface CompareMeasurements extends SuiteResults {
 
 export interface CostSection {
   prices: Prices;
+  /** Unit and source of each price, by field name. */
+  sources: Record<string, PriceSource>;
   assumptions: string[];
   lambda: { products: LambdaCost; imageProcessor?: LambdaCost };
   mesh?: MeshCost;
+  /** The smallest cluster with Istio plus the load balancer in front of its ingress gateway, per month. */
+  cluster?: { monthly: number; loadBalancerMonthly: number; lbPerMillion: number };
+  /** Envoy's cost on the products path, modelled from Istio's published figures. */
+  envoy: {
+    resources: typeof SIDECAR_RESOURCES;
+    latency: typeof HOP_LATENCY;
+    path: MeshPath;
+    /** At the throughput the chain reached here, when the products scenario ran. */
+    atChainRate?: EnvoyEstimate;
+    /** The chain's measured p90/p99 with the modelled sidecar latency added, ms. */
+    chain?: { p90: number; p99: number };
+    /** CPU the sidecars of the path's pods request (all replicas), millicores. */
+    sidecarCpuRequested: number;
+    /** The request rate at which Envoy's modelled CPU on the path reaches those requests, req/s. */
+    rateAtSidecarRequests?: number;
+  };
   /** Where Lambda's bill reaches the cluster's: the whole smallest cluster, and the mesh's share of a larger one. */
   breakEven?: {
     requestsPerMonth: number;
@@ -53,6 +82,9 @@ export interface CompareResults extends CompareMeasurements {
 /** The workloads counted on the mesh side: the application's own services. */
 export const MESH_APPS = ['frontend', 'backend', 'thumbnailer'];
 
+/** Bytes a products list answer carries when the products scenario did not run to measure it. */
+const TYPICAL_LIST_BYTES = 2500;
+
 /**
  * The cost model over the measured durations and the rendered manifests; undefined when the
  * cold-start scenario (which measures the durations Lambda bills) did not run.
@@ -70,6 +102,7 @@ export function costSection(measured: CompareMeasurements, prices: Prices): Cost
       initMs: productsInit,
       coldStartFraction: settings.coldStartFraction,
       apiGateway: true,
+      logBytesPerInvocation: cold.productsLogBytes,
     },
     prices,
   );
@@ -80,45 +113,64 @@ export function costSection(measured: CompareMeasurements, prices: Prices): Cost
           function: 'ImageProcessorFunction',
           memoryMb: measured.memoryMb.ImageProcessorFunction ?? 128,
           durationMs: imageDurations.p50,
-          // Not measured for this function (sharp comes from a layer); the products init stands in.
+          // Not measured for this function (sharp comes from a layer); the products init and log stand in.
           initMs: productsInit,
           coldStartFraction: settings.coldStartFraction,
           apiGateway: false,
+          logBytesPerInvocation: cold.productsLogBytes,
         },
         prices,
       )
     : undefined;
+  const bytesPerRequest = measured.scenarios.products?.bodyBytes ?? TYPICAL_LIST_BYTES;
   const assumptions = [
-    `Prices: ${prices.region} on-demand list prices in ${prices.currency}, as of ${prices.asOf}; free tiers, ` +
-      'savings plans and data transfer left out. Override with --prices FILE (JSON, any subset of the fields below).',
+    `Prices: ${prices.region} on-demand list prices in ${prices.currency}, as of ${prices.asOf} (bench/prices.json, ` +
+      'each with its source below); free tiers, savings plans and data transfer left out. Override with --prices ' +
+      'FILE (JSON, any subset of the fields below).',
     `Lambda bills each invocation's duration rounded up to 1 ms at the function's memory size from ` +
       `lambda/template.yaml (products ${measured.memoryMb.ProductsFunction} MB, imageProcessor ` +
       `${measured.memoryMb.ImageProcessorFunction} MB); durations are the median warm in-handler durations ` +
       'measured here against the local stores (dynalite, s3rver), not against DynamoDB and S3.',
-    `${round(settings.coldStartFraction * 100, 2)}% of invocations are cold starts, and each bills its init ` +
-      '(billed for on-demand functions with managed runtimes since 1 August 2025); the init is the one measured ' +
-      'for the products bundle.',
+    `${round(settings.coldStartFraction * 100, 2)}% of invocations are cold starts, and each bills its INIT phase ` +
+      '(billed like duration for on-demand functions since 1 August 2025): the init measured for the products ' +
+      `bundle, ${round(productsInit, 1)} ms.`,
+    `CloudWatch Logs ingests every invocation's lines: the products function's own ${cold.productsLogBytes} bytes ` +
+      `per warm invocation measured at LOG_LEVEL=info, plus Lambda's START, END and REPORT lines ` +
+      `(${products.logBytesPerInvocation - cold.productsLogBytes} bytes). The mesh's container logs would cost the ` +
+      'same per byte where they are shipped, and are left out.',
     'Every products request passes API Gateway (REST API, per-call price); S3 invokes imageProcessor directly.',
     'DynamoDB and S3 cost the same for both twins and are left out.',
   ];
   let mesh: MeshCost | undefined;
+  let cluster: CostSection['cluster'];
   let breakEven: CostSection['breakEven'];
   let curve: CostSection['curve'];
   if (measured.workloads) {
     mesh = meshCost(measured.workloads, MESH_APPS, prices);
-    const requestsPerMonth = breakEvenRequests(mesh.withMesh.monthly, products.perMillion.total);
-    const shareRequestsPerMonth = breakEvenRequests(mesh.withMesh.proratedMonthly, products.perMillion.total);
+    // The cluster's entry point bills per hour, plus capacity units that grow with the bytes it carries.
+    const loadBalancer = loadBalancerMonthly(0, bytesPerRequest, prices);
+    const lbPerMillion = loadBalancerPerMillion(bytesPerRequest, prices);
+    cluster = {
+      monthly: mesh.withMesh.monthly + loadBalancer,
+      loadBalancerMonthly: loadBalancer,
+      lbPerMillion,
+    };
+    const margin = products.perMillion.total - lbPerMillion;
+    const requestsPerMonth = breakEvenRequests(cluster.monthly, margin);
+    const shareRequestsPerMonth = breakEvenRequests(mesh.withMesh.proratedMonthly + loadBalancer, margin);
     breakEven = {
       requestsPerMonth,
       averageRps: averageRate(requestsPerMonth, prices),
       shareRequestsPerMonth,
       shareAverageRps: averageRate(shareRequestsPerMonth, prices),
     };
-    const meshShare = mesh.withMesh.proratedMonthly;
-    const withoutMeshShare = mesh.withoutMesh.proratedMonthly;
-    curve = costCurve(requestsPerMonth * 2, 20, products.perMillion.total, mesh.withMesh.monthly).map(
-      (point) => ({ ...point, meshShare, withoutMeshShare }),
-    );
+    const lbAt = (requests: number) => (requests / 1e6) * lbPerMillion;
+    curve = costCurve(requestsPerMonth * 2, 20, products.perMillion.total, cluster.monthly).map((point) => ({
+      ...point,
+      mesh: point.mesh + lbAt(point.requests),
+      meshShare: mesh!.withMesh.proratedMonthly + loadBalancer + lbAt(point.requests),
+      withoutMeshShare: mesh!.withoutMesh.proratedMonthly + loadBalancer + lbAt(point.requests),
+    }));
     assumptions.push(
       `Mesh: the Deployments of ${MESH_APPS.join(', ')} rendered from ${settings.overlay}, at their CPU and memory ` +
         "requests, each pod with the istio-proxy sidecar at Istio's default requests (100m CPU, 128 MiB) unless " +
@@ -129,9 +181,51 @@ export function costSection(measured: CompareMeasurements, prices: Prices): Cost
         `each allocatable; as many as the requests need (at least one), plus ${prices.clusterHourly} per hour for the ` +
         `managed control plane, ${prices.hoursPerMonth} hours a month. The cluster costs the same at any request ` +
         'rate its nodes can serve; past that it grows by whole nodes.',
+      `A Network Load Balancer in front of the ingress gateway: ${prices.loadBalancerHourly} per hour, plus ` +
+        `${prices.loadBalancerPerLcuHour} per capacity unit-hour for the bytes it carries (${bytesPerRequest} bytes ` +
+        `per products answer${measured.scenarios.products ? ', as measured' : ', a typical list'}).`,
     );
   }
-  return { prices, assumptions, lambda: { products, imageProcessor }, mesh, breakEven, curve };
+  const envoy = envoySection(measured, mesh);
+  assumptions.push(
+    `Envoy is modelled, not measured: ${SIDECAR_RESOURCES.vcpuPer1000Rps} vCPU per 1000 req/s through a proxy and ` +
+      `${SIDECAR_RESOURCES.memoryMb} MB per sidecar (Istio ${SIDECAR_RESOURCES.istioVersion}), +${HOP_LATENCY.p90Ms} ms ` +
+      `p90 and +${HOP_LATENCY.p99Ms} ms p99 for the two sidecars of one hop (Istio ${HOP_LATENCY.istioVersion}); ` +
+      `${PRODUCTS_PATH.name} takes ${PRODUCTS_PATH.hops} hops and ${PRODUCTS_PATH.proxyPasses} proxy passes.`,
+  );
+  return {
+    prices,
+    sources: PRICE_SOURCES,
+    assumptions,
+    lambda: { products, imageProcessor },
+    mesh,
+    cluster,
+    envoy,
+    breakEven,
+    curve,
+  };
+}
+
+/** Envoy's modelled cost on the products path: at the chain's measured rate, and where its CPU outgrows the sidecars' requests. */
+function envoySection(measured: CompareMeasurements, mesh: MeshCost | undefined): CostSection['envoy'] {
+  const chain = measured.scenarios.products?.chain;
+  const onPath =
+    mesh?.workloads.filter((w) => w.counted && ['frontend', 'backend'].includes(w.app ?? '')) ?? [];
+  const sidecarCpu = onPath.reduce((sum, w) => sum + (w.sidecar?.cpuMillis ?? 0) * w.replicas, 0);
+  return {
+    resources: SIDECAR_RESOURCES,
+    latency: HOP_LATENCY,
+    path: PRODUCTS_PATH,
+    atChainRate: chain ? envoyEstimate(PRODUCTS_PATH, chain.rps) : undefined,
+    chain: chain
+      ? {
+          p90: round(chain.latency.p90 + PRODUCTS_PATH.hops * HOP_LATENCY.p90Ms, 2),
+          p99: round(chain.latency.p99 + PRODUCTS_PATH.hops * HOP_LATENCY.p99Ms, 2),
+        }
+      : undefined,
+    sidecarCpuRequested: sidecarCpu,
+    rateAtSidecarRequests: sidecarCpu > 0 ? rateForCpu(PRODUCTS_PATH, sidecarCpu) : undefined,
+  };
 }
 
 const money = (value: number) =>
@@ -175,8 +269,8 @@ export function headlines(results: CompareResults): string[] {
     lines.push(
       `Cost: Lambda products ${money(cost.lambda.products.perMillion.total)} per million requests ` +
         `(API Gateway ${money(cost.lambda.products.perMillion.apiGateway)} of it)` +
-        (cost.mesh && cost.breakEven
-          ? `; the mesh cluster ${money(cost.mesh.withMesh.monthly)} a month (${cost.mesh.withMesh.nodes} ` +
+        (cost.mesh && cost.cluster && cost.breakEven
+          ? `; the mesh cluster ${money(cost.cluster.monthly)} a month with its load balancer (${cost.mesh.withMesh.nodes} ` +
             `node${cost.mesh.withMesh.nodes === 1 ? '' : 's'}, Istio's requests taking ${money(cost.mesh.meshMonthly)} ` +
             `a month of node capacity); break-even at ${count(cost.breakEven.requestsPerMonth)} ` +
             `requests a month (${round(cost.breakEven.averageRps, 1)} req/s on average).`
@@ -432,6 +526,47 @@ answers its readiness probe, which a pod pays once at start (image pull and sche
 ${htmlTable(['process', 'median ms', 'p90 ms', 'init ms', 'first invoke ms'], rows)}`;
 }
 
+function envoyHtml(envoy: CostSection['envoy']): string {
+  const { resources, latency, path, atChainRate, chain } = envoy;
+  const rows: Array<Array<string | number>> = [
+    [
+      'CPU per 1000 req/s through one proxy',
+      `${resources.vcpuPer1000Rps} vCPU`,
+      `Istio ${resources.istioVersion}`,
+    ],
+    ['memory per sidecar', `${resources.memoryMb} MB`, `Istio ${resources.istioVersion}`],
+    [
+      'latency, the two sidecars of one hop',
+      `+${latency.p90Ms} ms p90, +${latency.p99Ms} ms p99`,
+      `Istio ${latency.istioVersion}`,
+    ],
+    [
+      `${path.name}: ${path.hops} hops, ${path.proxyPasses} proxy passes`,
+      `+${round(path.hops * latency.p90Ms, 2)} ms p90, +${round(path.hops * latency.p99Ms, 2)} ms p99`,
+      'modelled',
+    ],
+  ];
+  if (atChainRate && chain) {
+    rows.push([
+      `the chain as measured here (${atChainRate.rps} req/s), through Envoy`,
+      `p90 ${chain.p90} ms, p99 ${chain.p99} ms; ${round(atChainRate.vcpu, 3)} vCPU in the proxies`,
+      'modelled',
+    ]);
+  }
+  if (envoy.rateAtSidecarRequests !== undefined) {
+    rows.push([
+      `the path's sidecars use up their ${envoy.sidecarCpuRequested}m CPU requests at`,
+      `${round(envoy.rateAtSidecarRequests, 0)} req/s`,
+      'modelled',
+    ]);
+  }
+  return `<h3 id="envoy-section">Envoy sidecars, modelled</h3>
+<p>No Envoy runs on this machine. What the mesh's sidecars would add comes from Istio's published figures
+(${escapeHtml(resources.conditions)}: ${escapeHtml(resources.source)}; ${escapeHtml(latency.conditions)}:
+${escapeHtml(latency.source)}).</p>
+${htmlTable(['what', 'Envoy', 'from'], rows)}`;
+}
+
 function costHtml(results: CompareResults): string {
   const { cost } = results;
   if (!cost) {
@@ -444,8 +579,10 @@ function costHtml(results: CompareResults): string {
       x.billedMs,
       round(x.gbSecondsPerRequest, 6),
       money(x.perMillion.compute),
+      money(x.perMillion.init),
       money(x.perMillion.requests),
       money(x.perMillion.apiGateway),
+      money(x.perMillion.logs),
       money(x.perMillion.total),
     ]);
   const mesh = cost.mesh;
@@ -480,20 +617,38 @@ ${htmlTable(
 ${round(mesh.sidecarShare.cpu * 100, 0)}% of the apps' own CPU requests and ${round(mesh.sidecarShare.memory * 100, 0)}%
 of their memory. With the control plane, Istio's requests take ${money(mesh.meshMonthly)} a month of node capacity
 (prorated; "per month" is what the smallest cluster that fits costs, its managed control plane included).
+${cost.cluster ? `The load balancer in front of the ingress gateway adds ${money(cost.cluster.loadBalancerMonthly)} a month, so the smallest cluster with its entry point costs ${money(cost.cluster.monthly)}.` : ''}
 ${cost.breakEven ? breakEvenText(results, cost.breakEven) : ''}</p>`
     : '<p class="note">kubectl was not available, so the mesh side of the cost model (from the rendered manifests) is missing.</p>';
-  const priceRows = Object.entries(cost.prices)
-    .filter(([key]) => key !== 'sources')
-    .map(([key, value]) => [key, String(value)]);
+  const priceRows = Object.entries(cost.sources).map(([key, source]) => [
+    key,
+    String(cost.prices[key as keyof Prices]),
+    source.unit,
+    source.source,
+  ]);
   return `<h2 id="cost-section">Cost</h2>
+${envoyHtml(cost.envoy)}
 ${cost.curve ? '<div class="chart" style="height: 340px"><canvas id="cost"></canvas></div>' : ''}
 <h3>Lambda, per million requests</h3>
-${htmlTable(['function', 'billed ms', 'GB-s per request', 'compute', 'requests', 'API Gateway', 'total'], lambdaRows)}
+${htmlTable(
+  [
+    'function',
+    'billed ms',
+    'GB-s per request',
+    'duration',
+    'INIT',
+    'requests',
+    'API Gateway',
+    'CloudWatch Logs',
+    'total',
+  ],
+  lambdaRows,
+)}
 ${meshSection}
 <h3>Assumptions</h3>
 <ul>${cost.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>
-${htmlTable(['price', 'value'], priceRows)}
-<p class="note">Sources: ${cost.prices.sources.map((src) => escapeHtml(src)).join(', ')}</p>`;
+${htmlTable(['price', 'value', 'unit', 'source'], priceRows)}
+<p class="note">Prices as of ${escapeHtml(cost.prices.asOf)}, ${escapeHtml(cost.prices.region)}, from bench/prices.json unless --prices overrode them.</p>`;
 }
 
 /** The self-contained report page: data, Chart.js and the drawing code all inline, no network needed. */

@@ -11,22 +11,10 @@ import {
   headlines,
   renderHtml,
 } from './compare-report';
-import { DEFAULT_PRICES, type Prices } from './cost';
 import { renderOverlay, workloadsFromManifests, type Workload } from './footprint';
 import { describeMachine } from './machine';
+import { loadPrices } from './prices';
 import { main, REPOSITORY_ROOT } from './suite';
-
-function loadPrices(file: string | undefined): Prices {
-  if (!file) return DEFAULT_PRICES;
-  const overrides = JSON.parse(readFileSync(file, 'utf8')) as Partial<Prices>;
-  for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in DEFAULT_PRICES)) throw new Error(`--prices: unknown field ${key}`);
-    if (typeof value !== typeof DEFAULT_PRICES[key as keyof Prices]) {
-      throw new Error(`--prices: ${key} must be a ${typeof DEFAULT_PRICES[key as keyof Prices]}`);
-    }
-  }
-  return { ...DEFAULT_PRICES, ...overrides };
-}
 
 function notes(measured: CompareMeasurements): string[] {
   const lines = [
@@ -37,8 +25,8 @@ function notes(measured: CompareMeasurements): string[] {
       'included, where AWS would start one execution environment per concurrent request. Its latency under ' +
       'load is that of one process, not of a scaled-out function; API Gateway itself adds latency the ' +
       'emulator does not (typically milliseconds to tens of milliseconds).',
-    'The mesh side runs without Envoy sidecars: each sidecar hop (two per call between services) adds ' +
-      "latency and CPU that these figures do not include; the cost model does count the sidecars' requests.",
+    'The mesh side runs without sidecars here: the report adds what Envoy sidecars would cost from ' +
+      "Istio's published figures (modelled, not measured), and the cost model counts the sidecars' requests.",
     'Cold starts here exclude what the platforms add before the code runs: a Lambda sandbox and code ' +
       "download, a pod's scheduling and image pull.",
     `This machine runs Node ${process.version}; Lambda's runtime and the images use the Node the template and Dockerfiles name.`,

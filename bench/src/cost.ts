@@ -1,55 +1,5 @@
 import type { Resources, Workload } from './footprint';
-
-/**
- * Prices the comparison uses. Defaults: AWS on-demand list prices for us-east-1 as published on the
- * AWS pricing pages in 2025 (Lambda x86, API Gateway REST API first tier, EC2 m5.large Linux, EKS
- * standard support), free tiers and savings plans ignored. Every field can be overridden
- * (`npm run compare -- --prices my-prices.json`), and the report prints the values it used.
- */
-export interface Prices {
-  region: string;
-  /** When these prices were read off the pricing pages. */
-  asOf: string;
-  currency: string;
-  sources: string[];
-  /** Lambda, x86_64, per GB-second of duration (init included for cold starts). */
-  lambdaPerGbSecond: number;
-  lambdaPerMillionRequests: number;
-  /** API Gateway REST API, per million calls (first 333 million a month). */
-  apiGatewayRestPerMillion: number;
-  /** The Kubernetes worker node. */
-  nodeType: string;
-  nodeHourly: number;
-  nodeVcpu: number;
-  nodeMemoryGib: number;
-  /** Share of a node's CPU and memory the scheduler may hand out (the rest: kubelet, OS, eviction). */
-  nodeAllocatable: number;
-  /** The managed control plane (EKS), per cluster-hour. */
-  clusterHourly: number;
-  hoursPerMonth: number;
-}
-
-export const DEFAULT_PRICES: Prices = {
-  region: 'us-east-1',
-  asOf: '2025 (AWS list prices; check the pricing pages before relying on them)',
-  currency: 'USD',
-  sources: [
-    'https://aws.amazon.com/lambda/pricing/',
-    'https://aws.amazon.com/api-gateway/pricing/',
-    'https://aws.amazon.com/ec2/pricing/on-demand/',
-    'https://aws.amazon.com/eks/pricing/',
-  ],
-  lambdaPerGbSecond: 0.0000166667,
-  lambdaPerMillionRequests: 0.2,
-  apiGatewayRestPerMillion: 3.5,
-  nodeType: 'm5.large (2 vCPU, 8 GiB)',
-  nodeHourly: 0.096,
-  nodeVcpu: 2,
-  nodeMemoryGib: 8,
-  nodeAllocatable: 0.9,
-  clusterHourly: 0.1,
-  hoursPerMonth: 730,
-};
+import type { Prices } from './prices';
 
 /** Istio's own pods, which a mesh adds to the cluster (requests from Istio's Helm chart defaults). */
 export interface ControlPlane {
@@ -78,31 +28,89 @@ export interface LambdaUse {
   coldStartFraction: number;
   /** Called through API Gateway (REST), which bills per call. */
   apiGateway: boolean;
+  /** What the function itself writes to its log per invocation (bytes); Lambda adds its own lines. */
+  logBytesPerInvocation: number;
 }
 
 export interface LambdaCost {
   function: string;
   /** Lambda bills duration in 1 ms steps. */
   billedMs: number;
+  /** Duration and the cold starts' share of init, per request. */
   gbSecondsPerRequest: number;
+  /** Bytes per invocation into CloudWatch Logs: the function's own lines and Lambda's START/END/REPORT. */
+  logBytesPerInvocation: number;
   /** USD per million requests, split into its parts. */
-  perMillion: { compute: number; requests: number; apiGateway: number; total: number };
+  perMillion: {
+    compute: number;
+    init: number;
+    requests: number;
+    apiGateway: number;
+    logs: number;
+    total: number;
+  };
 }
 
+/**
+ * The lines Lambda itself writes for every invocation (START, END, REPORT, as CloudWatch Logs shows
+ * them), in bytes: each invocation pays their ingestion whatever the function logs.
+ */
+export function platformLogBytes(memoryMb: number): number {
+  const id = '3f1c2a9e-6b7d-4e21-9c0a-5d8f7e6b4a21';
+  return Buffer.byteLength(
+    `START RequestId: ${id} Version: $LATEST\n` +
+      `END RequestId: ${id}\n` +
+      `REPORT RequestId: ${id}\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: ${memoryMb} MB\t` +
+      'Max Memory Used: 80 MB\t\n',
+  );
+}
+
+/**
+ * Lambda's bill per million requests: duration rounded up to 1 ms at the memory size, the init of
+ * the share of cold starts (billed like duration since 1 August 2025), the request charge, API
+ * Gateway's per-call charge, and CloudWatch Logs ingestion of every invocation's lines.
+ */
 export function lambdaCost(use: LambdaUse, prices: Prices): LambdaCost {
   const billedMs = Math.max(1, Math.ceil(use.durationMs));
   const billedInitMs = Math.ceil(use.initMs);
   const gb = use.memoryMb / 1024;
-  const gbSecondsPerRequest = (gb * (billedMs + use.coldStartFraction * billedInitMs)) / 1000;
-  const compute = gbSecondsPerRequest * prices.lambdaPerGbSecond * 1e6;
+  const durationGbSeconds = (gb * billedMs) / 1000;
+  const initGbSeconds = (gb * use.coldStartFraction * billedInitMs) / 1000;
+  const logBytesPerInvocation = use.logBytesPerInvocation + platformLogBytes(use.memoryMb);
+  const compute = durationGbSeconds * prices.lambdaPerGbSecond * 1e6;
+  const init = initGbSeconds * prices.lambdaPerGbSecond * 1e6;
   const requests = prices.lambdaPerMillionRequests;
   const apiGateway = use.apiGateway ? prices.apiGatewayRestPerMillion : 0;
+  const logs = ((logBytesPerInvocation * 1e6) / 1e9) * prices.cloudWatchLogsPerGb;
   return {
     function: use.function,
     billedMs,
-    gbSecondsPerRequest,
-    perMillion: { compute, requests, apiGateway, total: compute + requests + apiGateway },
+    gbSecondsPerRequest: durationGbSeconds + initGbSeconds,
+    logBytesPerInvocation,
+    perMillion: {
+      compute,
+      init,
+      requests,
+      apiGateway,
+      logs,
+      total: compute + init + requests + apiGateway + logs,
+    },
   };
+}
+
+/**
+ * The Network Load Balancer in front of the ingress gateway, per month at an average request rate:
+ * its hourly charge plus capacity units for the bytes it carries (1 GB an hour per unit; with
+ * keep-alive clients, bytes and not connections are the dimension that counts).
+ */
+export function loadBalancerMonthly(rps: number, bytesPerRequest: number, prices: Prices): number {
+  const gbPerHour = (rps * 3600 * bytesPerRequest) / 1e9;
+  return (prices.loadBalancerHourly + gbPerHour * prices.loadBalancerPerLcuHour) * prices.hoursPerMonth;
+}
+
+/** The load balancer's capacity-unit charge per million requests of `bytesPerRequest`, USD. */
+export function loadBalancerPerMillion(bytesPerRequest: number, prices: Prices): number {
+  return ((bytesPerRequest * 1e6) / 1e9) * prices.loadBalancerPerLcuHour;
 }
 
 export interface ClusterCost {

@@ -15,6 +15,8 @@ export interface DriverReport {
   firstInvokeMs: number;
   /** Later invocations in the same process, ms each. */
   warmMs: number[];
+  /** Bytes the handler wrote to stdout and stderr (its log, which Lambda sends to CloudWatch) over the warm invocations. */
+  warmLogBytes: number;
   statusCode?: number;
 }
 
@@ -40,12 +42,30 @@ async function main(): Promise<void> {
   const first = await handler(event, context);
   const firstInvokeMs = performance.now() - t0;
   const warmMs: number[] = [];
+  let warmLogBytes = 0;
+  const count = (stream: NodeJS.WriteStream) => {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      warmLogBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => (stream.write = write as typeof stream.write);
+  };
+  const restore = [count(process.stdout), count(process.stderr)];
   for (let i = 0; i < Number(warm); i += 1) {
     const t = performance.now();
     await handler(event, context);
     warmMs.push(performance.now() - t);
   }
-  const report: DriverReport = { bootMs, initMs, firstInvokeMs, warmMs, statusCode: first?.statusCode };
+  for (const undo of restore) undo();
+  const report: DriverReport = {
+    bootMs,
+    initMs,
+    firstInvokeMs,
+    warmMs,
+    warmLogBytes,
+    statusCode: first?.statusCode,
+  };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   // The SDK keeps sockets open; a Lambda environment would be frozen here, this one just ends.
   process.exit(0);

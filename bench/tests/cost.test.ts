@@ -1,14 +1,19 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   averageRate,
   breakEvenRequests,
   costCurve,
-  DEFAULT_PRICES,
   ISTIO_CONTROL_PLANE,
   lambdaCost,
+  loadBalancerMonthly,
+  loadBalancerPerMillion,
   meshCost,
   nodesFor,
-  type Prices,
+  platformLogBytes,
 } from '../src/cost';
+import { DEFAULT_PRICES, loadPrices, type Prices, readPricesFile } from '../src/prices';
 import type { Workload } from '../src/footprint';
 
 const prices: Prices = { ...DEFAULT_PRICES };
@@ -23,6 +28,7 @@ describe('lambdaCost', () => {
         initMs: 0,
         coldStartFraction: 0,
         apiGateway: true,
+        logBytesPerInvocation: 0,
       },
       prices,
     );
@@ -32,7 +38,10 @@ describe('lambdaCost', () => {
     expect(cost.perMillion.compute).toBeCloseTo(0.00833335, 8);
     expect(cost.perMillion.requests).toBe(0.2);
     expect(cost.perMillion.apiGateway).toBe(3.5);
-    expect(cost.perMillion.total).toBeCloseTo(0.00833335 + 0.2 + 3.5, 8);
+    // Lambda's own START/END/REPORT lines reach CloudWatch Logs even when the function logs nothing.
+    expect(cost.logBytesPerInvocation).toBe(platformLogBytes(256));
+    expect(cost.perMillion.logs).toBeCloseTo((platformLogBytes(256) / 1000) * 0.5, 10);
+    expect(cost.perMillion.total).toBeCloseTo(0.00833335 + 0.2 + 3.5 + cost.perMillion.logs, 8);
   });
 
   it('adds the init of the share of invocations that are cold starts', () => {
@@ -44,6 +53,7 @@ describe('lambdaCost', () => {
         initMs: 300,
         coldStartFraction: 0,
         apiGateway: false,
+        logBytesPerInvocation: 0,
       },
       prices,
     );
@@ -55,17 +65,30 @@ describe('lambdaCost', () => {
         initMs: 300,
         coldStartFraction: 0.01,
         apiGateway: false,
+        logBytesPerInvocation: 0,
       },
       prices,
     );
     expect(warm.gbSecondsPerRequest).toBeCloseTo(0.1, 12);
     expect(someCold.gbSecondsPerRequest).toBeCloseTo(0.1 + 0.003, 12);
     expect(someCold.perMillion.apiGateway).toBe(0);
+    // The INIT phase is its own line: 1% of a million invocations x 0.3 s x 1 GB.
+    expect(warm.perMillion.init).toBe(0);
+    expect(someCold.perMillion.init).toBeCloseTo(0.003 * 1e6 * 0.0000166667, 8);
+    expect(someCold.perMillion.compute).toBeCloseTo(warm.perMillion.compute, 10);
   });
 
   it('bills at least 1 ms', () => {
     const cost = lambdaCost(
-      { function: 'f', memoryMb: 128, durationMs: 0.2, initMs: 0, coldStartFraction: 0, apiGateway: false },
+      {
+        function: 'f',
+        memoryMb: 128,
+        durationMs: 0.2,
+        initMs: 0,
+        coldStartFraction: 0,
+        apiGateway: false,
+        logBytesPerInvocation: 0,
+      },
       prices,
     );
     expect(cost.billedMs).toBe(1);
@@ -153,5 +176,75 @@ describe('break-even and the cost curve', () => {
       { requests: 5e6, lambda: 20, mesh: 30 },
       { requests: 10e6, lambda: 40, mesh: 30 },
     ]);
+  });
+});
+
+describe('CloudWatch Logs and the load balancer', () => {
+  it("ingests the function's own log bytes plus Lambda's lines, per GB", () => {
+    expect(platformLogBytes(256)).toBeGreaterThan(150);
+    expect(platformLogBytes(1024) - platformLogBytes(256)).toBe(1);
+    const cost = lambdaCost(
+      {
+        function: 'f',
+        memoryMb: 256,
+        durationMs: 1,
+        initMs: 0,
+        coldStartFraction: 0,
+        apiGateway: false,
+        logBytesPerInvocation: 1000,
+      },
+      prices,
+    );
+    expect(cost.logBytesPerInvocation).toBe(1000 + platformLogBytes(256));
+    // A million invocations of ~1.2 KB is ~1.2 GB at $0.50.
+    expect(cost.perMillion.logs).toBeCloseTo(((1000 + platformLogBytes(256)) / 1000) * 0.5, 10);
+  });
+
+  it('bills the load balancer per hour, plus capacity units for the bytes it carries', () => {
+    expect(loadBalancerMonthly(0, 2500, prices)).toBeCloseTo(0.0225 * 730, 10);
+    // 100 req/s of 2500 bytes is 0.9 GB an hour: 0.9 capacity units.
+    expect(loadBalancerMonthly(100, 2500, prices)).toBeCloseTo((0.0225 + 0.9 * 0.006) * 730, 10);
+    expect(loadBalancerPerMillion(2500, prices)).toBeCloseTo(2.5 * 0.006, 10);
+  });
+});
+
+describe('the prices file', () => {
+  it('gives every price a value, a unit and its source, and a date', () => {
+    const { prices: read, sources } = readPricesFile();
+    expect(read.asOf).toMatch(/^\d{4}-\d{2}$/);
+    for (const [field, source] of Object.entries(sources)) {
+      expect({ field, value: read[field as keyof Prices] }).toEqual({ field, value: source.value });
+      expect(source.source).toMatch(/^https:\/\/aws\.amazon\.com\//);
+      expect(source.unit).not.toBe('');
+    }
+    expect(Object.keys(sources)).toEqual(
+      expect.arrayContaining(['cloudWatchLogsPerGb', 'loadBalancerHourly', 'loadBalancerPerLcuHour']),
+    );
+  });
+
+  it('refuses a price without its source', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prices-'));
+    const file = path.join(dir, 'prices.json');
+    const data = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'prices.json'), 'utf8'));
+    delete data.prices.nodeHourly.source;
+    fs.writeFileSync(file, JSON.stringify(data));
+    expect(() => readPricesFile(file)).toThrow(
+      'prices.nodeHourly needs a numeric value, a unit and an https source',
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('lets a --prices file override fields by name, and refuses unknown or mistyped ones', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prices-'));
+    const write = (content: unknown) => {
+      const file = path.join(dir, `${Math.random()}.json`);
+      fs.writeFileSync(file, JSON.stringify(content));
+      return file;
+    };
+    expect(loadPrices(write({ nodeHourly: 0.2 })).nodeHourly).toBe(0.2);
+    expect(loadPrices(undefined)).toBe(DEFAULT_PRICES);
+    expect(() => loadPrices(write({ nodeHourlyy: 0.2 }))).toThrow('--prices: unknown field nodeHourlyy');
+    expect(() => loadPrices(write({ nodeHourly: '0.2' }))).toThrow('--prices: nodeHourly must be a number');
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -107,6 +107,7 @@ export function coldStartScenario(productsMs = 190): ColdStartScenarioResult {
     functions: [cold('empty node', 50), cold('hello', 55, 0.3), cold('products', productsMs, 100)],
     backendProcess: summary(800),
     productsWarm: summary(1.7),
+    productsLogBytes: 300,
     bundles: [
       { function: 'HelloFunction', bytes: 700, gzipBytes: 500 },
       { function: 'ProductsFunction', bytes: 1_085_000, gzipBytes: 260_000 },

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { type CompareResults, costSection, renderHtml } from '../src/compare-report';
-import { DEFAULT_PRICES } from '../src/cost';
+import { DEFAULT_PRICES } from '../src/prices';
 import { measurements, settings } from './fixtures';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 import { benchMarkdown, evaluateTargets } from '../src/bench-report';
 import { chartData, costSection, headlines, renderHtml, type CompareResults } from '../src/compare-report';
-import { DEFAULT_PRICES } from '../src/cost';
+import { DEFAULT_PRICES } from '../src/prices';
 import type { ScenarioResults } from '../src/scenarios';
 import { coldStartScenario, measurements, runs, settings, suite, thumbnails } from './fixtures';
 
@@ -156,20 +156,44 @@ describe('compare report', () => {
   it('prices Lambda from the measured durations and the template memory, the mesh from the manifests', () => {
     const cost = costSection(measurements(), DEFAULT_PRICES)!;
     // 256 MB x 2 ms billed + 1% x 100 ms init: (0.25 x (2 + 1)) / 1000 GB-s per request.
-    expect(cost.lambda.products.billedMs).toBe(2);
-    expect(cost.lambda.products.gbSecondsPerRequest).toBeCloseTo(0.00075, 12);
-    expect(cost.lambda.products.perMillion.total).toBeCloseTo(0.00075 * 1e6 * 0.0000166667 + 0.2 + 3.5, 6);
+    const products = cost.lambda.products;
+    expect(products.billedMs).toBe(2);
+    expect(products.gbSecondsPerRequest).toBeCloseTo(0.00075, 12);
+    expect(products.perMillion.init).toBeCloseTo(0.00025 * 1e6 * 0.0000166667, 8);
+    // The function's 300 log bytes per invocation, as measured, plus Lambda's own lines.
+    expect(products.logBytesPerInvocation).toBeGreaterThan(300 + 150);
+    expect(products.perMillion.total).toBeCloseTo(
+      0.00075 * 1e6 * 0.0000166667 + 0.2 + 3.5 + products.perMillion.logs,
+      6,
+    );
     expect(cost.lambda.imageProcessor?.billedMs).toBe(120);
     expect(cost.mesh?.workloads.filter((w) => w.counted).map((w) => w.name)).toEqual([
       'backend-v1',
       'frontend',
     ]);
+    // The cluster's month includes the load balancer in front of its ingress gateway.
+    expect(cost.cluster?.loadBalancerMonthly).toBeCloseTo(0.0225 * 730, 6);
+    expect(cost.cluster?.monthly).toBeCloseTo(cost.mesh!.withMesh.monthly + 0.0225 * 730, 6);
     expect(cost.breakEven?.requestsPerMonth).toBeCloseTo(
-      (cost.mesh!.withMesh.monthly / cost.lambda.products.perMillion.total) * 1e6,
+      (cost.cluster!.monthly / (products.perMillion.total - cost.cluster!.lbPerMillion)) * 1e6,
       3,
     );
     expect(cost.curve).toHaveLength(21);
     expect(cost.assumptions.join(' ')).toContain('products 256 MB, imageProcessor 1024 MB');
+  });
+
+  it("adds Envoy's cost to the mesh from Istio's published figures, with version and source", () => {
+    const { envoy, assumptions } = costSection(measurements(), DEFAULT_PRICES)!;
+    expect(envoy.resources).toMatchObject({ istioVersion: '1.24', vcpuPer1000Rps: 0.2, memoryMb: 60 });
+    expect(envoy.latency).toMatchObject({ istioVersion: '1.20', p90Ms: 0.23, p99Ms: 0.3 });
+    expect(envoy.resources.source).toContain('istio.io/v1.24/');
+    // The chain measured 400 req/s, p90 40 ms, p99 80 ms; two hops, four proxy passes.
+    expect(envoy.atChainRate?.vcpu).toBeCloseTo((4 * 0.2 * 400) / 1000, 10);
+    expect(envoy.chain).toEqual({ p90: 40.46, p99: 80.6 });
+    // backend-v1 (3 replicas) and frontend (1), 100m each: 400m of sidecar CPU, used up at 500 req/s.
+    expect(envoy.sidecarCpuRequested).toBe(400);
+    expect(envoy.rateAtSidecarRequests).toBeCloseTo(500, 6);
+    expect(assumptions.join(' ')).toContain('Envoy is modelled, not measured');
   });
 
   it('still prices Lambda when the manifests could not be rendered', () => {
@@ -232,6 +256,8 @@ describe('compare report', () => {
       expect(html).toContain(`<canvas id="${id}">`);
     }
     expect(html).not.toContain('smoke run');
+    expect(html).toContain('<h3 id="envoy-section">Envoy sidecars, modelled</h3>');
+    expect(html).toContain('https://aws.amazon.com/cloudwatch/pricing/');
   });
 
   it('marks a --quick run as a smoke run at the top of the page', () => {

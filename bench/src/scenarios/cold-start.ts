@@ -4,7 +4,7 @@ import {
   type ColdStartResult,
   measureColdStarts,
   roundSummary,
-  warmDurations,
+  warmInvocations,
 } from '../coldstart';
 import { summarize, type Summary } from '../stats';
 import type { ScenarioContext } from './context';
@@ -16,6 +16,8 @@ export interface ColdStartScenarioResult {
   backendProcess: Summary;
   /** Warm invocations of the products function in one process: the durations Lambda bills, ms. */
   productsWarm: Summary;
+  /** Bytes the products function logs per warm invocation (at LOG_LEVEL=info), which CloudWatch ingests. */
+  productsLogBytes: number;
   bundles: BundleSize[];
   /** The products bundle's largest sources. */
   productsComposition: Array<{ source: string; kib: number }>;
@@ -34,16 +36,15 @@ export async function coldStartScenario(ctx: ScenarioContext): Promise<ColdStart
     env,
   );
   for (const fn of functions) log(`  ${fn.name}: median ${fn.wall.p50} ms`);
-  const productsWarm = roundSummary(
-    summarize(await warmDurations(bundles.cases.products, settings.warmInvocations, env)),
-    2,
-  );
+  const warm = await warmInvocations(bundles.cases.products, settings.warmInvocations, env);
+  const productsWarm = roundSummary(summarize(warm.durations), 2);
   const backendProcess = roundSummary(summarize(await backendStart(env, settings.coldRuns)));
   log(`  backend process to ready: median ${backendProcess.p50} ms`);
   return {
     functions,
     backendProcess,
     productsWarm,
+    productsLogBytes: Math.round(warm.logBytesPerInvocation),
     bundles: bundles.sizes,
     productsComposition: await bundleComposition('ProductsFunction'),
   };
