@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TrafficPolicy } from '@twin/mesh';
 import YAML from 'yaml';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -635,25 +636,7 @@ export function checkAppEnv(mesh: Mesh): string[] {
 
 // ---- Istio parity
 
-export interface IstioTrafficPolicy {
-  connectionPool?: {
-    tcp?: { maxConnections?: number; connectTimeout?: string };
-    http?: {
-      http1MaxPendingRequests?: number;
-      http2MaxRequests?: number;
-      maxRequestsPerConnection?: number;
-      maxRetries?: number;
-    };
-  };
-  outlierDetection?: {
-    consecutive5xxErrors?: number;
-    consecutiveGatewayErrors?: number;
-    interval?: string;
-    baseEjectionTime?: string;
-    maxEjectionPercent?: number;
-    minHealthPercent?: number;
-  };
-}
+export type IstioTrafficPolicy = TrafficPolicy;
 
 export interface IstioRoute {
   timeout: string;

@@ -1,22 +1,20 @@
 // The mesh's access rules, evaluated: PeerAuthentication and AuthorizationPolicies of the rendered
-// k8s/overlays/canary-10 run through an evaluator of Istio's semantics (tests/deploy/istio-authz.ts)
+// k8s/overlays/canary-10 run through the mesh's evaluator of Istio's semantics (@twin/mesh)
 // for the allow/deny pairs the policies intend. The evaluator is first shown to decide small
 // hand-written policies right, and the pairs to fail on deliberately broken copies of the render.
 import {
-  type AuthorizationPolicy,
-  authorizationPolicies,
+  type AuthorizationPolicyInput as AuthorizationPolicy,
   authorize,
   matchValue,
   mtlsMode,
   normalizePath,
-  type PeerAuthentication,
-  peerAuthentications,
+  type PeerAuthenticationInput as PeerAuthentication,
   type Peer,
   principalOf,
-  renderedWorkloads,
   type Request,
   type Workload,
-} from '../deploy/istio-authz';
+} from '@twin/mesh';
+import { authorizationPolicies, peerAuthentications, renderedWorkloads } from '../deploy/istio-authz';
 import { type K8sObject, NAMESPACE, renderOverlay } from '../deploy/manifests';
 
 // --- the evaluator on small policies

@@ -1,0 +1,55 @@
+export {
+  authorize,
+  type AuthorizationPolicyInput,
+  type Decision,
+  type EvaluateOptions,
+  matchRule,
+  matchValue,
+  mtlsMode,
+  normalizePath,
+  type Peer,
+  type PeerAuthenticationInput,
+  policiesFor,
+  type Request,
+  type Workload,
+} from './authz';
+export { formatDuration, parseDuration } from './duration';
+export { type ConfigProblem, formatProblem, MeshConfigError } from './errors';
+export {
+  parseSpiffeId,
+  principalOf,
+  principalOfSpiffeId,
+  ROOT_NAMESPACE,
+  spiffeIdOf,
+  TRUST_DOMAIN,
+  type WorkloadIdentity,
+} from './identity';
+export {
+  ISTIO_DIR,
+  listStages,
+  loadMeshConfig,
+  type LoadOptions,
+  type MeshConfig,
+  OVERLAYS_DIR,
+} from './load';
+export { applyOverlay, type OverlayPatch, type PatchTarget } from './overlay';
+export {
+  clusterName,
+  clusterPolicy,
+  type ClusterPolicy,
+  DEFAULT_RETRY_POLICY,
+  destinationRuleFor,
+  type ResolvedConnectionPool,
+  type ResolvedDestination,
+  type ResolvedFault,
+  type ResolvedOutlierDetection,
+  type ResolvedRetryPolicy,
+  type ResolvedRoute,
+  resolveRetries,
+  resolveRoutes,
+  UNLIMITED,
+  virtualServiceFor,
+} from './policy';
+export { RETRY_ON_CONDITIONS } from './schemas';
+export type * from './types';
+export { fieldPath, shortHost, validateResource } from './validate';
