@@ -54,6 +54,8 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
 export interface WarmUp {
   /** Throughput of each warm-up run, req/s. */
   rps: number[];
+  /** Requests the warm-up made, answered or not. */
+  requests: number;
   /** Whether the last two runs were within the tolerance of each other (else maxRuns ran out). */
   steady: boolean;
 }
@@ -77,11 +79,14 @@ export async function warmUntilSteady(
   options: WarmUpOptions,
 ): Promise<WarmUp> {
   const rps: number[] = [];
+  let requests = 0;
   for (let run = 0; run < options.maxRuns; run += 1) {
-    rps.push((await runLoad(url, { ...load, duration: options.seconds })).rps);
-    if (isSteady(rps, options.tolerance)) return { rps, steady: true };
+    const result = await runLoad(url, { ...load, duration: options.seconds });
+    rps.push(result.rps);
+    requests += result.requests;
+    if (isSteady(rps, options.tolerance)) return { rps, requests, steady: true };
   }
-  return { rps, steady: false };
+  return { rps, requests, steady: false };
 }
 
 /** Whether the last two throughput figures are within `tolerance` (a share of the larger) of each other. */

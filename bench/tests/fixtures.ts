@@ -26,7 +26,7 @@ export function runs(name: string, rps: number, p50 = 10, cpu: Record<string, nu
   return {
     name,
     url: `http://127.0.0.1:1/${name}`,
-    warmUp: { rps: [rps * 0.8, rps], steady: true },
+    warmUp: { rps: [rps * 0.8, rps], requests: rps * 1.8, steady: true },
     runs: [],
     rps,
     latency: { p50, p90: p50 * 2, p99: p50 * 4 },

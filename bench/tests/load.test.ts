@@ -55,6 +55,7 @@ describe('warmUntilSteady', () => {
     expect(warmUp.steady).toBe(true);
     expect(warmUp.rps.every((rps) => rps > 0)).toBe(true);
     const single = await warmUntilSteady(url, { connections: 2 }, { seconds: 1, maxRuns: 1, tolerance: 1 });
-    expect(single).toEqual({ rps: [expect.any(Number)], steady: false });
+    expect(single).toEqual({ rps: [expect.any(Number)], requests: expect.any(Number), steady: false });
+    expect(single.requests).toBeGreaterThan(0);
   }, 30_000);
 });

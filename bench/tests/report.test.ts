@@ -18,6 +18,7 @@ function benchScenarios(
         backend: runs('backend, traced', 700, 12),
       },
       spansPerRequest: { total: 6, byScope: { 'frontend @opentelemetry/instrumentation-http': 2 } },
+      exported: { received: 99_000, expected: 100_000 },
     },
     thumbnails: {
       raw: thumbnails('raw sharp (in process)', 100, 20),
@@ -54,7 +55,8 @@ describe('evaluateTargets', () => {
       ['concurrency', true],
     ]);
     expect(checks[0]?.measured).toBe(
-      'traced 380 req/s (rounds 370-390) vs tracing off 400 req/s (rounds 390-410): -5% throughput',
+      'traced 380 req/s (rounds 370-390) vs tracing off 400 req/s (rounds 390-410): -5% throughput; ' +
+        '99000 of 100000 spans exported',
     );
     expect(checks[1]?.measured).toBe('50 images/s end to end vs 100 images/s raw sharp: 50%');
     expect(checks[3]?.measured).toBe(
@@ -79,6 +81,14 @@ describe('evaluateTargets', () => {
     expect(check?.measured).toMatch(/: -15\.5 ms$/);
     expect(check?.measured).not.toContain('+-');
     expect(check?.met).toBe(true);
+  });
+
+  it('does not count tracing as cheap when the exporter dropped spans', () => {
+    const scenarios = benchScenarios({ onRps: 400 });
+    scenarios.tracing!.exported = { received: 98_999, expected: 100_000 };
+    const [tracing] = evaluateTargets(suite(scenarios));
+    expect(tracing?.measured).toContain('98999 of 100000 spans exported');
+    expect(tracing?.met).toBe(false);
   });
 
   it('adds the CPU per request of the system, without the load generator', () => {
@@ -130,10 +140,13 @@ describe('benchMarkdown', () => {
     expect(markdown).toContain('| thumbnailer | 50 | 50% |');
     expect(markdown).toContain('| products | 100 | 90-160 | +50 ms |');
     expect(markdown).toContain('| CPU ms per request | frontend | backend | dynalite | total |');
-    expect(markdown).toContain('One traced GET /api/products makes 6 spans');
+    expect(markdown).toContain(
+      'One traced GET /api/products makes 6 spans; the sink received 99000 of the 100000',
+    );
     expect(markdown).toContain('| 10000 | 0 | 0 | 0 | 812.3 | 50 | 180 | 900 | 1000 | 1000 | 1.2 -> 2.4 |');
     expect(markdown).toContain(
-      '| tracing costs at most 5% of chain throughput | traced 300 req/s (rounds 290-310) vs tracing off 400 req/s (rounds 390-410): -25% throughput | **no** |',
+      '| tracing costs at most 5% of chain throughput, every span exported | traced 300 req/s (rounds 290-310) vs ' +
+        'tracing off 400 req/s (rounds 390-410): -25% throughput; 99000 of 100000 spans exported | **no** |',
     );
     expect(markdown).toContain('Largest parts of the products bundle (KiB): zod 552.4.');
     expect(markdown).not.toContain('smoke run');
@@ -147,7 +160,7 @@ describe('benchMarkdown', () => {
 
   it('says when a target never became steady during its warm-up', () => {
     const scenarios = benchScenarios();
-    scenarios.tracing!.on.chain.warmUp = { rps: [100, 200, 300], steady: false };
+    scenarios.tracing!.on.chain.warmUp = { rps: [100, 200, 300], requests: 600, steady: false };
     expect(benchMarkdown(suite(scenarios), [])).toContain('| 3 s, not steady |');
   });
 });

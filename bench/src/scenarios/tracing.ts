@@ -9,9 +9,26 @@ export interface TracingResult {
   on: { chain: TargetRuns; backend: TargetRuns };
   /** Spans one traced GET /api/products produces, by service and instrumentation scope. */
   spansPerRequest: { total: number; byScope: Record<string, number> };
+  /**
+   * Spans the sink received while the traced targets ran, and how many their requests made (spans
+   * per request times requests): fewer received means the exporter dropped spans, which would make
+   * tracing look cheaper than it is.
+   */
+  exported: { received: number; expected: number };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The batch span processor's default schedule (OTEL_BSP_SCHEDULE_DELAY), and a margin. */
+const EXPORT_WAIT_MS = 5500;
+
+async function spansReceived(sink: string): Promise<number> {
+  return ((await (await fetch(`${sink}/stats`)).json()) as SinkStats).spans;
+}
+
+/** Requests a target's warm-up and rounds made. */
+const requestsOf = (runs: TargetRuns) =>
+  (runs.warmUp?.requests ?? 0) + runs.runs.reduce((sum, run) => sum + run.requests, 0);
 
 /**
  * Spans per traced request, read at the sink: wait out the batch span processor's schedule (5 s by
@@ -19,10 +36,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function countSpans(sink: string, target: string): Promise<TracingResult['spansPerRequest']> {
   const requests = 10;
-  await sleep(5500);
+  await sleep(EXPORT_WAIT_MS);
   await fetch(`${sink}/detail/on`, { method: 'POST' });
   for (let i = 0; i < requests; i += 1) await (await fetch(target)).arrayBuffer();
-  await sleep(5500);
+  await sleep(EXPORT_WAIT_MS);
   await fetch(`${sink}/detail/off`, { method: 'POST' });
   const { detail } = (await (await fetch(`${sink}/stats`)).json()) as SinkStats;
   const byScope = Object.fromEntries(
@@ -36,6 +53,10 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
   const { settings, log } = ctx;
   const off = await ctx.stack('plain');
   const on = await ctx.stack('traced');
+  const sink = (await ctx.sink()).url;
+  // The seeding's spans, and any left from an earlier scenario, are out of the count.
+  await sleep(EXPORT_WAIT_MS);
+  const before = await spansReceived(sink);
   const chainPids = (stack: LocalStack) => ({
     ...stack.pids('frontend', 'backend'),
     dynalite: stack.launcherPid,
@@ -58,10 +79,20 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
     log,
   );
   log('  counting the spans of one traced request...');
-  const spansPerRequest = await countSpans((await ctx.sink()).url, `${on.url('frontend')}/api/products`);
+  await sleep(EXPORT_WAIT_MS);
+  const received = (await spansReceived(sink)) - before;
+  const spansPerRequest = await countSpans(sink, `${on.url('frontend')}/api/products`);
+  const backendSpans = Object.entries(spansPerRequest.byScope)
+    .filter(([scope]) => scope.startsWith('backend '))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const traced = { chain: runs('chain, traced'), backend: runs('backend, traced') };
+  const expected =
+    requestsOf(traced.chain) * spansPerRequest.total + requestsOf(traced.backend) * backendSpans;
+  log(`  spans received by the sink: ${received} of ${Math.round(expected)} the traced requests made`);
   return {
     off: { chain: runs('chain, tracing off'), backend: runs('backend, tracing off') },
-    on: { chain: runs('chain, traced'), backend: runs('backend, traced') },
+    on: traced,
     spansPerRequest,
+    exported: { received, expected: Math.round(expected) },
   };
 }
