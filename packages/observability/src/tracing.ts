@@ -63,10 +63,15 @@ export function startTracing(defaultServiceName: string, env = process.env): voi
         // Probes every few seconds would drown the traces people come to see.
         ignoreIncomingRequestHook: (request) => HEALTH_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
       }),
-      // Request handlers only: a span per middleware and router layer is most of a trace's spans
-      // and of tracing's cost, and says little a reader of the trace needs.
+      // No layer spans: recording and exporting spans is most of tracing's cost, and a span per
+      // middleware, router or request handler says little the server span does not. The route still
+      // names the server span (`GET /api/products`): the instrumentation sets it before it skips a layer.
       new ExpressInstrumentation({
-        ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+        ignoreLayersType: [
+          ExpressLayerType.MIDDLEWARE,
+          ExpressLayerType.ROUTER,
+          ExpressLayerType.REQUEST_HANDLER,
+        ],
       }),
       new UndiciInstrumentation(),
       new AwsInstrumentation({ suppressInternalInstrumentation: true }),
