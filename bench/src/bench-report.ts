@@ -323,6 +323,32 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
       '',
     );
   }
+  const { burst } = scenarios;
+  if (burst) {
+    lines.push(
+      `## Bursts from idle (${round(burst.idleMs / 1000, 1)} s of quiet before each)`,
+      '',
+      table(
+        ['requests at once', 'path', 'p50 ms', 'p90 ms', 'max ms', 'failures', 'cold starts', 'init ms each'],
+        burst.mesh.flatMap((mesh, i) => {
+          const fn = burst.lambda[i];
+          const row = (run: { latency: { p50: number; p90: number; max: number }; failures: number }) => [
+            round(run.latency.p50, 1),
+            round(run.latency.p90, 1),
+            round(run.latency.max, 1),
+            run.failures,
+          ];
+          return [
+            [mesh.requests, 'mesh backend', ...row(mesh), '', ''],
+            ...(fn
+              ? [[fn.requests, 'Lambda products', ...row(fn), fn.coldStarts, fn.initMs.join(', ')]]
+              : []),
+          ];
+        }),
+      ),
+      '',
+    );
+  }
   if (targets.length > 0) {
     lines.push(
       '## Targets',

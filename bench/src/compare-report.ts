@@ -43,6 +43,8 @@ export interface CostSection {
   mesh?: MeshCost;
   /** The smallest cluster with Istio plus the load balancer in front of its ingress gateway, per month. */
   cluster?: { monthly: number; loadBalancerMonthly: number; lbPerMillion: number };
+  /** What each measured burst from idle bills for the cold starts' INIT phase (products function). */
+  burstInit?: Array<{ requests: number; coldStarts: number; initGbSeconds: number; usd: number }>;
   /** Envoy's cost on the products path, modelled from Istio's published figures. */
   envoy: {
     resources: typeof SIDECAR_RESOURCES;
@@ -187,6 +189,16 @@ export function costSection(measured: CompareMeasurements, prices: Prices): Cost
     );
   }
   const envoy = envoySection(measured, mesh);
+  const productsGb = (measured.memoryMb.ProductsFunction ?? 128) / 1024;
+  const burstInit = measured.scenarios.burst?.lambda.map((run) => {
+    const initGbSeconds = (run.initMs.reduce((sum, ms) => sum + Math.ceil(ms), 0) / 1000) * productsGb;
+    return {
+      requests: run.requests,
+      coldStarts: run.coldStarts,
+      initGbSeconds,
+      usd: initGbSeconds * prices.lambdaPerGbSecond,
+    };
+  });
   assumptions.push(
     `Envoy is modelled, not measured: ${SIDECAR_RESOURCES.vcpuPer1000Rps} vCPU per 1000 req/s through a proxy and ` +
       `${SIDECAR_RESOURCES.memoryMb} MB per sidecar (Istio ${SIDECAR_RESOURCES.istioVersion}), +${HOP_LATENCY.p90Ms} ms ` +
@@ -201,6 +213,7 @@ export function costSection(measured: CompareMeasurements, prices: Prices): Cost
     mesh,
     cluster,
     envoy,
+    burstInit,
     breakEven,
     curve,
   };
@@ -567,6 +580,36 @@ ${escapeHtml(latency.source)}).</p>
 ${htmlTable(['what', 'Envoy', 'from'], rows)}`;
 }
 
+function burstSection(results: CompareResults): string {
+  const b = results.scenarios.burst;
+  if (!b) return '';
+  const init = results.cost?.burstInit;
+  const rows = b.mesh.map((mesh, i) => {
+    const fn = b.lambda[i];
+    const billed = init?.[i];
+    return [
+      mesh.requests,
+      `${round(mesh.latency.p50, 1)} / ${round(mesh.latency.p90, 1)} / ${round(mesh.latency.max, 1)}`,
+      fn ? `${round(fn.latency.p50, 1)} / ${round(fn.latency.p90, 1)} / ${round(fn.latency.max, 1)}` : '',
+      fn ? fn.coldStarts : '',
+      fn && fn.initMs.length > 0
+        ? `${round(
+            fn.initMs.reduce((sum, ms) => sum + ms, 0),
+            0,
+          )} ms`
+        : '0',
+      billed ? money(billed.usd) : '',
+      (mesh.failures + (fn?.failures ?? 0)).toString(),
+    ];
+  });
+  return `<h2 id="burst-section">Bursts from idle</h2>
+<p>After ${round(b.idleMs / 1000, 1)} s without traffic, N GET list requests at once: to the mesh's backend, whose pods
+are always up, and through API Gateway to the products function, where each request beyond the warm execution
+environments needs a new one and pays its init (a cold start). Latencies p50 / p90 / max in ms; the cold starts and
+their inits as the emulator reported them, and what Lambda bills for those inits at the function's memory size.</p>
+${htmlTable(['requests at once', 'mesh backend', 'Lambda products', 'cold starts', 'init, summed', 'init billed', 'failures'], rows)}`;
+}
+
 function costHtml(results: CompareResults): string {
   const { cost } = results;
   if (!cost) {
@@ -675,6 +718,7 @@ ${smoke}
 ${productsSection(results)}
 ${thumbnailsSection(results)}
 ${coldStartSection(results)}
+${burstSection(results)}
 ${costHtml(results)}
 
 <h2 id="notes-section">Read with care</h2>

@@ -56,7 +56,7 @@ main({
     '(charts inlined, works offline) and report.json, with a cost model: Lambda + API Gateway from the\n' +
     "measured durations and the template's memory sizes, against the k8s overlay's resource requests with\n" +
     "Istio's sidecars on on-demand nodes.",
-  scenarios: ['products', 'cold-start', 'thumbnails'],
+  scenarios: ['products', 'cold-start', 'burst', 'thumbnails'],
   check: (settings) => void loadPrices(settings.pricesFile),
   async report(results, _cleanup, log) {
     const prices = loadPrices(results.settings.pricesFile);

@@ -31,6 +31,8 @@ export interface Settings {
   coldStartFraction: number;
   /** The concurrency scenario: requests after a warm-up, at `connections` connections. */
   load: { connections: number; warmupRequests: number; requests: number };
+  /** The burst scenario: N concurrent requests from idle, for each N, after `idleMs` of quiet. */
+  burst: { sizes: number[]; idleMs: number };
   /** k8s overlay whose manifests give the mesh's footprint. */
   overlay: string;
   /** A JSON file overriding prices, if any. */
@@ -121,6 +123,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       warmInvocations: quick ? 20 : 200,
       coldStartFraction: number(values['cold-fraction'], 'cold-fraction', 0.01, 0, 1),
       load: { connections: 50, warmupRequests: Math.round(loadRequests / 2), requests: loadRequests },
+      burst: { sizes: [1, 10, 50], idleMs: quick ? 1000 : 5000 },
       overlay: values.overlay,
       pricesFile: values.prices,
       logLevel: 'warn',

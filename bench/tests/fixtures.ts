@@ -151,6 +151,14 @@ export function measurements(overrides: Partial<CompareMeasurements> = {}): Comp
         imageBytes: { min: 400_000, max: 500_000 },
       },
       'cold-start': coldStartScenario(),
+      burst: {
+        idleMs: 5000,
+        mesh: [1, 10].map((requests) => ({ requests, latency: summary(10 * requests), failures: 0 })),
+        lambda: [
+          { requests: 1, latency: summary(300), failures: 0, coldStarts: 1, initMs: [250.2] },
+          { requests: 10, latency: summary(400), failures: 0, coldStarts: 9, initMs: Array(9).fill(260.5) },
+        ],
+      },
     }),
     kind: 'compare',
     memoryMb: { HelloFunction: 128, ProductsFunction: 256, ImageProcessorFunction: 1024 },

@@ -152,6 +152,13 @@ describe('benchMarkdown', () => {
     expect(markdown).not.toContain('smoke run');
   });
 
+  it('puts each burst on the mesh beside the same burst on the function, with its cold starts', () => {
+    const markdown = benchMarkdown(suite({ burst: measurements().scenarios.burst }), []);
+    expect(markdown).toContain('## Bursts from idle (5 s of quiet before each)');
+    expect(markdown).toContain('| 10 | mesh backend | 100 | 120 | 160 | 0 |  |  |');
+    expect(markdown).toContain('| 10 | Lambda products | 400 | 480 | 640 | 0 | 9 | 260.5, 260.5,');
+  });
+
   it('says a --quick run is a smoke run, at the top', () => {
     const results = suite(benchScenarios(), { settings: { ...settings, quick: true } });
     const markdown = benchMarkdown(results, evaluateTargets(results));
@@ -207,6 +214,17 @@ describe('compare report', () => {
     expect(envoy.sidecarCpuRequested).toBe(400);
     expect(envoy.rateAtSidecarRequests).toBeCloseTo(500, 6);
     expect(assumptions.join(' ')).toContain('Envoy is modelled, not measured');
+  });
+
+  it("bills each burst's cold starts for their init, rounded up to 1 ms, at the function's memory", () => {
+    const { burstInit } = costSection(measurements(), DEFAULT_PRICES)!;
+    // 256 MB: one init of 251 ms billed, then nine of 261 ms.
+    expect(burstInit?.map((b) => [b.requests, b.coldStarts])).toEqual([
+      [1, 1],
+      [10, 9],
+    ]);
+    expect(burstInit?.[0]?.initGbSeconds).toBeCloseTo(0.251 * 0.25, 10);
+    expect(burstInit?.[1]?.usd).toBeCloseTo(9 * 0.261 * 0.25 * 0.0000166667, 12);
   });
 
   it('still prices Lambda when the manifests could not be rendered', () => {
@@ -271,6 +289,8 @@ describe('compare report', () => {
     expect(html).not.toContain('smoke run');
     expect(html).toContain('<h3 id="envoy-section">Envoy sidecars, modelled</h3>');
     expect(html).toContain('https://aws.amazon.com/cloudwatch/pricing/');
+    expect(html).toContain('<h2 id="burst-section">Bursts from idle</h2>');
+    expect(html).toContain('<td>10</td><td>100 / 120 / 160</td><td>400 / 480 / 640</td><td>9</td>');
   });
 
   it('marks a --quick run as a smoke run at the top of the page', () => {

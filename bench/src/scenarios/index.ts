@@ -1,5 +1,6 @@
 // The suite's scenarios: each measures one thing against baselines from the same run and returns a
 // typed result; `npm run bench` and `npm run compare` each run a selection and write their report.
+import { type BurstResult, burstScenario } from './burst';
 import type { ColdStartScenarioResult } from './cold-start';
 import { coldStartScenario } from './cold-start';
 import type { ConcurrencyResult } from './concurrency';
@@ -10,7 +11,14 @@ import { type ThumbnailsResult, thumbnailsScenario } from './thumbnails';
 import { type TracingResult, tracingScenario } from './tracing';
 
 export { ScenarioContext, type StackKind } from './context';
-export type { ColdStartScenarioResult, ConcurrencyResult, ProductsResult, ThumbnailsResult, TracingResult };
+export type {
+  BurstResult,
+  ColdStartScenarioResult,
+  ConcurrencyResult,
+  ProductsResult,
+  ThumbnailsResult,
+  TracingResult,
+};
 
 /** Each scenario's result, by the scenario's name (the name `--only` takes). */
 export interface ScenarioResults {
@@ -19,6 +27,7 @@ export interface ScenarioResults {
   thumbnails: ThumbnailsResult;
   'cold-start': ColdStartScenarioResult;
   concurrency: ConcurrencyResult;
+  burst: BurstResult;
 }
 
 export type ScenarioName = keyof ScenarioResults;
@@ -62,6 +71,12 @@ export const SCENARIOS: { [N in ScenarioName]: Scenario<N> } = {
     what: 'raw sharp vs upload -> event -> thumbnailer vs the same through the Lambda imageProcessor',
     stacks: ['plain', 'lambda'],
     run: thumbnailsScenario,
+  },
+  burst: {
+    name: 'burst',
+    what: 'from idle, 1, 10 and 50 requests at once to the mesh backend and to the products function',
+    stacks: ['lambda'],
+    run: burstScenario,
   },
 };
 

@@ -1,4 +1,5 @@
 import { cpuPerUnit } from '../cpu';
+import { parseInvocation } from '../emulator-log';
 import type { LocalStack } from '../local-stack';
 import { round, summarize, type Summary } from '../stats';
 import { endToEnd, rawSharp, type ThumbnailRun } from '../thumbnails';
@@ -34,18 +35,14 @@ async function withCpu(
   return { ...result, cpuMsPerImage: cpuMsPerUnit };
 }
 
-/** Durations of the emulator's warm imageProcessor invocations, from its `invocation` log lines. */
+/** Durations of the emulator's warm imageProcessor invocations, from its invocation records. */
 function collectImageDurations(stack: LocalStack): number[] {
   const durations: number[] = [];
   stack.onLog((service, line) => {
-    if (service !== 'lambda' || !line.includes('ImageProcessorFunction')) return;
-    try {
-      const entry = JSON.parse(line) as { msg?: string; durationMs?: number; coldStart?: boolean };
-      if (entry.msg === 'invocation' && entry.durationMs !== undefined && !entry.coldStart) {
-        durations.push(entry.durationMs);
-      }
-    } catch {
-      // not a JSON log line
+    if (service !== 'lambda') return;
+    const invocation = parseInvocation(line);
+    if (invocation?.function === 'ImageProcessorFunction' && !invocation.coldStart) {
+      durations.push(invocation.durationMs);
     }
   });
   return durations;
