@@ -10,3 +10,4 @@ export {
   THUMBNAILS_PATHS,
   type ThumbnailsPath,
 } from './stack';
+export { startTraceServer, startTraceThread, type TraceServer, type TraceThread } from './traces';

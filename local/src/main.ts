@@ -17,13 +17,17 @@ Options (each also read from the environment variable in brackets):
                         imageProcessor function) or both  [THUMBNAILS]   default mesh
   --dynamodb-port N     DynamoDB API (dynalite)      [DYNAMODB_PORT]     default 8000
   --s3-port N           S3 API (s3rver)              [S3_PORT]           default 4569
+  --jaeger-port N       trace store: OTLP/HTTP in, Jaeger's query API out
+                                                     [JAEGER_PORT]       default 16686
   --table NAME          DynamoDB table               [TABLE_NAME]        default products
   --bucket NAME         bucket for images            [BUCKET]            default images
   --log-level LEVEL     services' log level          [LOG_LEVEL]         default info
   -h, --help            this text
 
-A port of 0 means any free port. Traces are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT
-is set (e.g. http://localhost:4318), and are off otherwise.`;
+A port of 0 means any free port. Every service sends its traces to the launcher's trace store
+(an emulation of Jaeger's query API, for scripts/traces.sh), unless
+OTEL_EXPORTER_OTLP_ENDPOINT names another OTLP endpoint (e.g. a Jaeger at http://localhost:4318)
+or OTEL_TRACES_EXPORTER another exporter (none turns tracing off); then no store runs.`;
 
 class UsageError extends Error {}
 
@@ -44,6 +48,7 @@ function readOptions() {
       thumbnails: { type: 'string', default: process.env.THUMBNAILS ?? 'mesh' },
       'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
       's3-port': { type: 'string', default: process.env.S3_PORT ?? '4569' },
+      'jaeger-port': { type: 'string', default: process.env.JAEGER_PORT ?? '16686' },
       table: { type: 'string', default: process.env.TABLE_NAME ?? 'products' },
       bucket: { type: 'string', default: process.env.BUCKET ?? 'images' },
       'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
@@ -66,6 +71,7 @@ function readOptions() {
   return {
     help: values.help,
     ports,
+    traceStorePort: port('--jaeger-port', values['jaeger-port']),
     thumbnails,
     tableName: values.table,
     bucket: values.bucket,

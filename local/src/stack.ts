@@ -4,6 +4,7 @@ import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
 import { resolvePort } from './ports';
 import { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
+import { stackTracing, type TraceThread } from './traces';
 
 export interface StackPorts {
   frontend: number;
@@ -32,6 +33,12 @@ export interface StackOptions {
   log: LogSink;
   /** Extra environment for every service, e.g. OTEL_* settings. */
   env?: Record<string, string>;
+  /**
+   * Run the local trace store (OTLP receiver, Jaeger's query API) on this port (0: any free one) and
+   * send every service's traces there, unless the environment names an OTLP endpoint or exporter.
+   * Without it, traces go only where the environment says, and are off otherwise.
+   */
+  traceStorePort?: number;
   /** Event redelivery timing; the defaults behave like MinIO's webhook queue. */
   delivery?: { firstDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
 }
@@ -48,17 +55,13 @@ export interface Stack {
   events: EventDelivery;
   /** s3rver; `stop()` and `start()` take it away and bring it back on the same port (fault tests). */
   objectStore: LocalObjectStore;
+  /** The local trace store, when the traces go there. */
+  traces?: TraceThread;
   url(name: string): string;
   stop(): Promise<void>;
 }
 
 const REGION = 'us-east-1';
-
-function tracingEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  // Traces go out only when a collector is named; otherwise the services stay quiet.
-  if (env.OTEL_TRACES_EXPORTER) return { OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER };
-  return { OTEL_TRACES_EXPORTER: env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'none' };
-}
 
 /**
  * The whole system on one machine, no Docker and no cloud: dynalite and s3rver in this process,
@@ -95,8 +98,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const objectStore = await startObjectStore(await resolvePort(options.ports.s3), options.bucket);
     closers.push(() => objectStore.close());
 
+    const tracing = await stackTracing({ ...process.env, ...options.env }, options.traceStorePort, (reason) =>
+      log(`the trace store stopped (${reason}); services' spans are no longer kept`),
+    );
+    if (tracing.store) closers.push(tracing.store.close);
     const common = {
-      ...tracingEnv({ ...process.env, ...options.env }),
+      ...tracing.env,
       LOG_LEVEL: options.logLevel,
       // On Node 20 the AWS SDK warns that it will need Node 22; this process has said so once already.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -150,7 +157,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       BACKEND_URL: backend.url,
       AWS_ENDPOINT_URL_S3: objectStore.endpoint,
       BUCKET: options.bucket,
+      ...(tracing.store ? { JAEGER_QUERY_URL: tracing.store.url } : {}),
     });
+    tracing.store?.setViewer(frontend.url);
 
     const targets: EventTarget[] = [];
     if (thumbnailer)
@@ -194,10 +203,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           what: `DynamoDB API (dynalite), table ${options.tableName}`,
         },
         { name: 's3', url: objectStore.endpoint, what: `S3 API (s3rver), bucket ${options.bucket}` },
+        ...(tracing.store
+          ? [
+              {
+                name: 'jaeger',
+                url: tracing.store.url,
+                what: "traces: OTLP in, Jaeger's query API out (emulation)",
+              },
+            ]
+          : []),
       ],
       services,
       events,
       objectStore,
+      traces: tracing.store,
       url: (name) => {
         const service = services.get(name);
         if (!service) throw new Error(`no service named ${name}`);

@@ -57,6 +57,7 @@ describe('npm start (local/dist/main.js)', () => {
       LAMBDA_PORT: await freePort(),
       DYNAMODB_PORT: 0,
       S3_PORT: 0,
+      JAEGER_PORT: 0,
     };
     const cli = spawn(process.execPath, [MAIN], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
@@ -83,14 +84,26 @@ describe('npm start (local/dist/main.js)', () => {
         version: '1.0.0',
       });
 
-      const services = childPids(cli.pid!);
-      expect(services).toHaveLength(4);
+      // The services' spans reach the launcher's trace store, which answers Jaeger's query API.
+      const jaeger = /^ +jaeger +(http:\/\/127\.0\.0\.1:\d+) /m.exec(banner)?.[1];
+      expect(jaeger).toBeDefined();
+      const deadline = Date.now() + 30_000;
+      let services: unknown;
+      while (Date.now() < deadline) {
+        services = ((await (await fetch(`${jaeger}/api/services`)).json()) as { data: string[] }).data;
+        if (Array.isArray(services) && services.includes('backend') && services.includes('frontend')) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(services).toEqual(['backend', 'frontend']);
+
+      const children = childPids(cli.pid!);
+      expect(children).toHaveLength(4);
       const started = Date.now();
       const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       cli.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(services.filter(alive)).toEqual([]);
+      expect(children.filter(alive)).toEqual([]);
     } finally {
       cli.kill('SIGKILL');
     }

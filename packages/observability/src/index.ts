@@ -3,4 +3,4 @@ export { currentRequestId, forwardedHeaders, REQUEST_ID_HEADER, requestContext }
 export { requestLogging } from './request-logging';
 export { readTracingSettings, TracingSettingsError, type TracingSettings } from './settings';
 export { TRACE_RESPONSE_HEADER, traceResponse, traceResponseValue } from './trace-response';
-export { shutdownTracing, startTracing } from './tracing';
+export { shutdownTracing, startTracing, type TracingOptions } from './tracing';

@@ -42,11 +42,23 @@ function createPropagator(names: PropagatorName[]): TextMapPropagator {
   return new CompositePropagator({ propagators: names.map((name) => byName[name]()) });
 }
 
+export interface TracingOptions {
+  /**
+   * Incoming requests whose path starts with one of these get no span, nor do the calls made while
+   * serving them (e.g. a route that reads traces: reading them must not make new ones).
+   */
+  untracedPathPrefixes?: string[];
+}
+
 /**
  * Starts the OpenTelemetry NodeSDK for this process. Call it before express, http or the AWS SDK are
  * loaded (`node --require ./dist/instrumentation.js`), or their spans silently go missing.
  */
-export function startTracing(defaultServiceName: string, env = process.env): void {
+export function startTracing(
+  defaultServiceName: string,
+  env = process.env,
+  options: TracingOptions = {},
+): void {
   if (sdk) return;
   const settings = readTracingSettings(defaultServiceName, env);
   sdk = new NodeSDK({
@@ -61,7 +73,13 @@ export function startTracing(defaultServiceName: string, env = process.env): voi
     instrumentations: [
       new HttpInstrumentation({
         // Probes every few seconds would drown the traces people come to see.
-        ignoreIncomingRequestHook: (request) => HEALTH_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+        ignoreIncomingRequestHook: (request) => {
+          const path = (request.url ?? '').split('?')[0] ?? '';
+          return (
+            HEALTH_PATHS.has(path) ||
+            (options.untracedPathPrefixes ?? []).some((prefix) => path.startsWith(prefix))
+          );
+        },
       }),
       // No layer spans: recording and exporting spans is most of tracing's cost, and a span per
       // middleware, router or request handler says little the server span does not. The route still

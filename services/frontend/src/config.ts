@@ -11,6 +11,13 @@ export const frontendEnv = z.object({
   JAEGER_UI_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:16686' })
     .optional(),
+  /**
+   * Jaeger's query API as the frontend reaches it (e.g. the local stack's trace store); the page's
+   * Traces view reads it through GET /api/jaeger/*, since the page may only call its own origin.
+   */
+  JAEGER_QUERY_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:16686' })
+    .optional(),
   /** The name the frontend's spans carry, which the page's Jaeger search link asks for. */
   OTEL_SERVICE_NAME: z.string().min(1).default('frontend'),
   AWS_REGION: z.string().min(1, 'is required (any value for MinIO or s3rver)'),

@@ -18,6 +18,7 @@ main(async () => {
     version: config.APP_VERSION,
     logger,
     page: { jaegerUiUrl: config.JAEGER_UI_URL, traceService: config.OTEL_SERVICE_NAME },
+    traceQuery: { queryUrl: config.JAEGER_QUERY_URL, timeoutMs: config.BACKEND_TIMEOUT_MS },
     storeReady: () => checkBucket(s3, config.BUCKET),
   });
   await runService({ app, port: config.PORT, logger, onShutdown: () => s3.destroy() });

@@ -7,6 +7,8 @@ export interface PageOptions {
   jaegerUiUrl?: string;
   /** The service name to search for in Jaeger: the frontend's own spans. */
   traceService: string;
+  /** Whether the page's own Traces view can read traces (through GET /api/jaeger/*). */
+  traceView?: boolean;
 }
 
 const workspaceDir = path.join(__dirname, '..');
@@ -19,9 +21,12 @@ const CHART_JS_DIR = path.dirname(require.resolve('chart.js'));
 const CHART_JS_FILES = new Set(['chart.umd.min.js', 'chart.umd.min.js.map']);
 
 /** The web page at `/`, its scripts under /js/, Chart.js under /vendor/, and GET /api/config. */
-export function pageRoutes({ jaegerUiUrl, traceService }: PageOptions): Router {
+export function pageRoutes({ jaegerUiUrl, traceService, traceView }: PageOptions): Router {
   const router = Router();
-  const config: PageConfig = { jaeger: jaegerUiUrl ? { url: jaegerUiUrl, service: traceService } : null };
+  const config: PageConfig = {
+    jaeger: jaegerUiUrl ? { url: jaegerUiUrl, service: traceService } : null,
+    traces: traceView ? { service: traceService } : null,
+  };
   router.get('/api/config', (_req, res) => {
     res.json(config);
   });

@@ -5,12 +5,14 @@ import { BackendClient } from '../src/backend-client';
 import { readFrontendConfig } from '../src/config';
 import { ImageStore } from '../src/image-store';
 import type { PageOptions } from '../src/page-routes';
+import type { TraceQueryOptions } from '../src/trace-query-routes';
+import { startTraceServer, type TraceServer } from '../../../local/src/traces';
 import { s3Client } from '../../../packages/thumbnails/tests/fixtures';
 
 const logger = createLogger('frontend-test', 'silent');
 
 /** The page needs neither the backend nor the object store: both point at closed ports. */
-function frontend(page?: PageOptions) {
+function frontend(page?: PageOptions, traceQuery?: TraceQueryOptions) {
   return createFrontendApp({
     backend: new BackendClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 200 }),
     images: new ImageStore(s3Client('http://127.0.0.1:9', 1), 'images'),
@@ -19,6 +21,7 @@ function frontend(page?: PageOptions) {
     logger,
     storeReady: async () => undefined,
     page,
+    traceQuery,
   });
 }
 
@@ -60,14 +63,85 @@ describe('the web page', () => {
 
 describe('GET /api/config', () => {
   it('has no Jaeger link unless JAEGER_UI_URL is set', async () => {
-    expect((await request(frontend()).get('/api/config').expect(200)).body).toEqual({ jaeger: null });
+    expect((await request(frontend()).get('/api/config').expect(200)).body).toEqual({
+      jaeger: null,
+      traces: null,
+    });
   });
 
   it('names the Jaeger UI and the service whose traces to search', async () => {
     const app = frontend({ jaegerUiUrl: 'http://localhost:16686', traceService: 'frontend' });
     expect((await request(app).get('/api/config').expect(200)).body).toEqual({
       jaeger: { url: 'http://localhost:16686', service: 'frontend' },
+      traces: null,
     });
+  });
+
+  it("offers the page's Traces view when a Jaeger query API is configured", async () => {
+    const app = frontend(undefined, { queryUrl: 'http://127.0.0.1:9', timeoutMs: 200 });
+    expect((await request(app).get('/api/config').expect(200)).body).toEqual({
+      jaeger: null,
+      traces: { service: 'frontend' },
+    });
+  });
+});
+
+describe('GET /api/jaeger/*: the Jaeger query API, relayed for the page', () => {
+  let jaeger: TraceServer;
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  beforeAll(async () => {
+    jaeger = await startTraceServer({ port: 0 });
+    const start = `${BigInt(Date.now()) * 1_000_000n}`;
+    const span = {
+      traceId,
+      spanId: '00f067aa0ba902b7',
+      name: 'GET /api/products',
+      kind: 2,
+      startTimeUnixNano: start,
+      endTimeUnixNano: start,
+    };
+    const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'frontend' } }] };
+    await fetch(`${jaeger.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ spans: [span] }] }] }),
+    });
+  });
+  afterAll(() => jaeger.close());
+  const relaying = () => frontend(undefined, { queryUrl: jaeger.url, timeoutMs: 2000 });
+
+  it('relays services, operations, searches and traces as Jaeger answers them', async () => {
+    const app = relaying();
+    expect((await request(app).get('/api/jaeger/services').expect(200)).body.data).toEqual(['frontend']);
+    expect(
+      (await request(app).get('/api/jaeger/services/frontend/operations').expect(200)).body.data,
+    ).toEqual(['GET /api/products']);
+    const search = await request(app)
+      .get('/api/jaeger/traces?service=frontend&limit=5&ignored=1')
+      .expect(200);
+    expect(search.body.data.map((t: { traceID: string }) => t.traceID)).toEqual([traceId]);
+    expect(
+      (await request(app).get(`/api/jaeger/traces/${traceId}`).expect(200)).body.data[0].spans,
+    ).toHaveLength(1);
+  });
+
+  it("passes Jaeger's own 4xx answers through", async () => {
+    const app = relaying();
+    const missing = await request(app).get('/api/jaeger/traces').expect(400);
+    expect(missing.body.errors[0].msg).toBe("parameter 'service' is required");
+    await request(app)
+      .get(`/api/jaeger/traces/${'1'.repeat(32)}`)
+      .expect(404);
+    await request(app).get('/api/jaeger/traces/..%2F..%2Fservices').expect(400);
+  });
+
+  it('answers 404 when no query API is configured, and 503 when it is down', async () => {
+    const none = await request(frontend()).get('/api/jaeger/services').expect(404);
+    expect(none.body).toEqual({ error: 'no trace query API is configured (JAEGER_QUERY_URL)' });
+    const down = frontend(undefined, { queryUrl: 'http://127.0.0.1:9', timeoutMs: 500 });
+    expect((await request(down).get('/api/jaeger/services').expect(503)).body.error).toMatch(
+      /jaeger is unavailable/,
+    );
   });
 });
 

@@ -17,6 +17,8 @@ export interface Product {
 export interface PageConfig {
   /** The Jaeger UI as the browser reaches it, and the service to search for; null when not set. */
   jaeger: { url: string; service: string } | null;
+  /** The page's own Traces view, reading Jaeger's query API through /api/jaeger/*; null when off. */
+  traces: { service: string } | null;
 }
 
 /** One upload in GET /api/images, with whether its thumbnail exists yet. */
