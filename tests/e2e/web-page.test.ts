@@ -143,6 +143,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
     expect(await chartJs.text()).toContain('Chart.js v4');
     expect(await (await fetch(`${frontend}/api/config`)).json()).toEqual({
       jaeger: { url: JAEGER_UI_URL, service: 'frontend' },
+      traces: null,
     });
   });
 
