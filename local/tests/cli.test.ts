@@ -57,7 +57,7 @@ describe('npm start (local/dist/main.js)', () => {
       LAMBDA_PORT: await freePort(),
       DYNAMODB_PORT: 0,
       S3_PORT: 0,
-      JAEGER_PORT: 0,
+      JAEGER_PORT: await freePort(),
     };
     const cli = spawn(process.execPath, [MAIN], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
