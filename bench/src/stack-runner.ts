@@ -10,6 +10,8 @@ export interface StackRunnerOptions {
   env?: Record<string, string>;
   /** Forward the services' log lines as JSON lines (`{"log": {"service", "line"}}`). */
   forwardLogs?: boolean;
+  /** Run the local trace store (0: on any free port) and send the services' spans there, as npm start does. */
+  traceStorePort?: number;
 }
 
 /** What the runner reports once the stack is ready. */
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     thumbnails: options.thumbnails,
     logLevel: options.logLevel,
     env: options.env,
+    traceStorePort: options.traceStorePort,
     log: options.forwardLogs ? (service, line) => write({ log: { service, line } }) : () => undefined,
   });
   let stopping = false;

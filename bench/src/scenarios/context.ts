@@ -10,10 +10,11 @@ import type { StackRunnerOptions } from '../stack-runner';
  * The local stacks the scenarios run against:
  * - `plain`: what `npm start` runs, tracing off (instrumentation loaded, no exporter);
  * - `traced`: the same exporting spans over OTLP/HTTP to the bench's sink, which discards them;
+ * - `stored`: the same exporting spans to the launcher's own trace store, as `npm start` does;
  * - `lambda`: upload events go to the Lambda imageProcessor instead of the thumbnailer, and the
  *   emulator's invocation log lines (LOG_LEVEL=info) come back with their billed durations.
  */
-export type StackKind = 'plain' | 'traced' | 'lambda';
+export type StackKind = 'plain' | 'traced' | 'stored' | 'lambda';
 
 /**
  * What scenarios share: settings, progress output, and the parts they run against, each started
@@ -45,6 +46,7 @@ export class ScenarioContext {
     this.log(`  (starting the ${kind} local stack)`);
     const options: StackRunnerOptions = { thumbnails: 'mesh', logLevel: this.settings.logLevel };
     if (kind === 'traced') options.env = { OTEL_EXPORTER_OTLP_ENDPOINT: (await this.sink()).url };
+    if (kind === 'stored') options.traceStorePort = 0;
     if (kind === 'lambda')
       Object.assign(options, { thumbnails: 'lambda', logLevel: 'info', forwardLogs: true });
     const stack = await launchLocalStack(this.cleanup, options);

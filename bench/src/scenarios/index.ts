@@ -50,8 +50,8 @@ export const SCENARIOS: { [N in ScenarioName]: Scenario<N> } = {
   },
   tracing: {
     name: 'tracing',
-    what: 'the chain and the backend with tracing off and exporting over OTLP; spans per request',
-    stacks: ['plain', 'traced'],
+    what: 'the chain and the backend with tracing off, exporting over OTLP, and to the local trace store',
+    stacks: ['plain', 'traced', 'stored'],
     run: tracingScenario,
   },
   concurrency: {

@@ -7,6 +7,8 @@ import type { ScenarioContext } from './context';
 export interface TracingResult {
   off: { chain: TargetRuns; backend: TargetRuns };
   on: { chain: TargetRuns; backend: TargetRuns };
+  /** The chain exporting to the launcher's trace store (OTLP receiver, store, Jaeger's API), as under npm start. */
+  stored: { chain: TargetRuns };
   /** Spans one traced GET /api/products produces, by service and instrumentation scope. */
   spansPerRequest: { total: number; byScope: Record<string, number> };
   /**
@@ -48,23 +50,27 @@ async function countSpans(sink: string, target: string): Promise<TracingResult['
   return { total: Object.values(byScope).reduce((sum, count) => sum + count, 0), byScope };
 }
 
-/** The chain and the backend with tracing off and on, interleaved, then the spans of one request. */
+/**
+ * The chain and the backend with tracing off and exporting to a sink that discards, and the chain
+ * exporting to the launcher's trace store, interleaved; then the spans of one request.
+ */
 export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResult> {
   const { settings, log } = ctx;
   const off = await ctx.stack('plain');
   const on = await ctx.stack('traced');
+  const stored = await ctx.stack('stored');
   const sink = (await ctx.sink()).url;
   // The seeding's spans, and any left from an earlier scenario, are out of the count.
   await sleep(EXPORT_WAIT_MS);
   const before = await spansReceived(sink);
   const chainPids = (stack: LocalStack) => ({
     ...stack.pids('frontend', 'backend'),
-    dynalite: stack.launcherPid,
+    launcher: stack.launcherPid,
     autocannon: process.pid,
   });
   const backendPids = (stack: LocalStack) => ({
     ...stack.pids('backend'),
-    dynalite: stack.launcherPid,
+    launcher: stack.launcherPid,
     autocannon: process.pid,
   });
   log(`  ${settings.rounds} rounds x ${settings.duration} s per target, ${settings.connections} connections`);
@@ -74,6 +80,12 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
       { name: 'backend, tracing off', url: `${off.url('backend')}/products`, pids: backendPids(off) },
       { name: 'chain, traced', url: `${on.url('frontend')}/api/products`, pids: chainPids(on) },
       { name: 'backend, traced', url: `${on.url('backend')}/products`, pids: backendPids(on) },
+      {
+        name: 'chain, to the trace store',
+        url: `${stored.url('frontend')}/api/products`,
+        // The trace store runs in the launcher, beside dynalite: its CPU shows in that column.
+        pids: chainPids(stored),
+      },
     ],
     settings,
     log,
@@ -92,6 +104,7 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
   return {
     off: { chain: runs('chain, tracing off'), backend: runs('backend, tracing off') },
     on: traced,
+    stored: { chain: runs('chain, to the trace store') },
     spansPerRequest,
     exported: { received, expected: Math.round(expected) },
   };
