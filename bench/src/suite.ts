@@ -43,11 +43,19 @@ export function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function usage(driver: Driver): string {
-  const names = Object.values(SCENARIOS).map(
-    (scenario) =>
-      `  ${scenario.name.padEnd(12)} ${scenario.what}${driver.scenarios.includes(scenario.name) ? '' : ' (only with --only)'}`,
+/** The driver's scenarios first, in its order, then the others: the order runs go in, whatever --only says. */
+function runOrder(driver: Driver): ScenarioName[] {
+  const others = (Object.keys(SCENARIOS) as ScenarioName[]).filter(
+    (name) => !driver.scenarios.includes(name),
   );
+  return [...driver.scenarios, ...others];
+}
+
+function usage(driver: Driver): string {
+  const names = runOrder(driver).map((name) => {
+    const scenario = SCENARIOS[name];
+    return `  ${name.padEnd(12)} ${scenario.what}${driver.scenarios.includes(name) ? '' : ' (only with --only)'}`;
+  });
   return `Usage: npm run ${driver.kind} [-- options]\n\n${driver.description}\n\nScenarios, in the order they run:\n${names.join('\n')}\n\n${OPTIONS_HELP}`;
 }
 
@@ -74,11 +82,7 @@ export function main(driver: Driver): void {
   const { settings } = commandLine;
   // Scenarios run in the suite's order, whatever order --only names them in.
   const chosen = commandLine.only ?? driver.scenarios;
-  const order = [
-    ...driver.scenarios,
-    ...Object.keys(SCENARIOS).filter((n) => !driver.scenarios.includes(n as ScenarioName)),
-  ];
-  const names = order.filter((name): name is ScenarioName => chosen.includes(name));
+  const names = runOrder(driver).filter((name) => chosen.includes(name));
   run(driver, settings, names).catch((err: Error) => {
     process.stderr.write(`${driver.kind} failed: ${err.stack ?? err.message}\n`);
     process.exit(1);
