@@ -1,17 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { LambdaService } from './emulator/lambda-service';
 import { applyLocalDefaults } from './runtime/local-env';
-import { LocalFunction, toFunctionError } from './runtime/local-function';
 import { findFunction, LAMBDA_DIR, loadTemplate, type SamTemplate } from './template/template';
 
 class UsageError extends Error {}
 
 const usage = (template: SamTemplate) => `Usage: npm run invoke -w lambda -- <function> <event-file>
 
-Runs one function of lambda/template.yaml in this process, as Lambda runs it, with the event read
-from <event-file> (JSON; "-" reads standard input), and prints what it returned as JSON on stdout.
-Its logs go to stderr, then a REPORT line with the duration.
+Runs one function of lambda/template.yaml in an execution environment, as Lambda runs it: built as
+sam build builds it, in a Node.js process of its own with the template's MemorySize and Timeout. The
+event is read from <event-file> (JSON; "-" reads standard input); what the function returned (or
+its error) is printed as JSON on stdout; its log stream (START, its own lines, END and REPORT with
+Duration, Billed Duration, Memory Size, Max Memory Used and Init Duration) goes to stderr.
 
   <function>    a logical id of the template, or the file its Handler names:
 ${template.functions.map((fn) => `                  ${fn.logicalId} (${fn.handler.split('.')[0]})`).join('\n')}
@@ -90,28 +92,23 @@ async function run(args: string[]): Promise<number> {
   if (process.env.BUCKET) retargetS3Event(event, process.env.BUCKET);
   applyLocalDefaults();
 
-  const fn = new LocalFunction(spec);
+  const service = await LambdaService.start({
+    template,
+    functions: [spec],
+    logs: (line) => process.stderr.write(`${line}\n`),
+  });
   try {
-    fn.load();
-  } catch (err) {
-    // What Lambda reports when the module fails at init (a bad setting, a missing dependency).
-    process.stdout.write(`${JSON.stringify(toFunctionError(err), null, 2)}\n`);
-    return 1;
+    const result = await service.invoke(spec.logicalId, Buffer.from(JSON.stringify(event)));
+    if (result.status === 'throttled') throw new Error(`throttled: ${result.reason}`);
+    process.stdout.write(`${JSON.stringify(JSON.parse(result.payload.toString('utf8')), null, 2)}\n`);
+    return result.status === 'ok' ? 0 : 1;
+  } finally {
+    await service.close();
   }
-  const invocation = await fn.invoke(event);
-  const { report } = invocation;
-  process.stdout.write(
-    `${JSON.stringify(invocation.ok ? (invocation.result ?? null) : invocation.error, null, 2)}\n`,
-  );
-  process.stderr.write(
-    `REPORT ${report.function} RequestId: ${report.requestId} Duration: ${report.durationMs} ms` +
-      ` Init Duration: ${report.initDurationMs ?? 0} ms Outcome: ${report.outcome}\n`,
-  );
-  return invocation.ok ? 0 : 1;
 }
 
 run(process.argv.slice(2)).then(
-  // Warm SDK connections would keep the process alive; the result is out, so leave.
+  // The result is out; nothing else is worth waiting for.
   (code) => process.exit(code),
   (err: Error) => {
     if (err instanceof UsageError) {

@@ -51,7 +51,7 @@ describe('emulator, serving template.yaml over HTTP', () => {
   let dynamo: TestDynamo;
   let store: ObjectStore;
   let emulator: Emulator;
-  let logs: LogLine[];
+  const streams: Array<{ line: string; functionName: string }> = [];
   const at = (url: string, init?: RequestInit) => fetch(`${emulator.url}${url}`, init);
 
   beforeAll(async () => {
@@ -65,10 +65,13 @@ describe('emulator, serving template.yaml over HTTP', () => {
       TABLE_NAME: await dynamo.table(),
       LOG_LEVEL: 'silent',
     });
-    const { logger, lines } = captureLogger();
-    logs = lines;
-    emulator = await startEmulator({ port: 0, logger, retryDelaysMs: [10] });
-  });
+    emulator = await startEmulator({
+      port: 0,
+      logger: captureLogger().logger,
+      retryDelaysMs: [10],
+      logs: (line, { functionName }) => streams.push({ line, functionName }),
+    });
+  }, 60_000);
   afterAll(async () => {
     await emulator.close();
     await Promise.all([dynamo.close(), store.close()]);
@@ -93,15 +96,23 @@ describe('emulator, serving template.yaml over HTTP', () => {
     expect((await json(await at('/Prod/hello'))).message).toBe('Hello, World!');
   });
 
-  it('records each invocation, the first one of a function as cold', async () => {
+  it('logs each invocation as Lambda does, Init Duration on the cold one only', async () => {
+    const before = emulator.stats().functions.find((fn) => fn.name === 'HelloFunction')!.versions[0]!;
     await at('/hello');
-    const hello = logs.filter((line) => line.msg === 'invocation' && line.function === 'HelloFunction');
-    expect(hello.length).toBeGreaterThanOrEqual(2);
-    expect(hello[0]).toMatchObject({ coldStart: true, outcome: 'ok', trigger: 'api', route: 'GET /hello' });
-    expect(hello[0]!.initDurationMs).toEqual(expect.any(Number));
-    expect(hello[1]).toMatchObject({ coldStart: false, outcome: 'ok' });
-    expect(hello[1]).not.toHaveProperty('initDurationMs');
-    for (const line of hello) expect(line.durationMs).toEqual(expect.any(Number));
+    const hello = streams
+      .filter((entry) => entry.functionName === 'HelloFunction')
+      .map((entry) => entry.line);
+    expect(hello[0]).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/);
+    const reports = hello.filter((line) => line.startsWith('REPORT '));
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    expect(reports[0]).toMatch(
+      /^REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms$/,
+    );
+    for (const report of reports.slice(1)) expect(report).not.toContain('Init Duration');
+    // One environment served them all: a cold start, then warm invocations.
+    const after = emulator.stats().functions.find((fn) => fn.name === 'HelloFunction')!.versions[0]!;
+    expect(after).toMatchObject({ coldStarts: 1, invocations: before.invocations + 1 });
+    expect(after.environments).toMatchObject({ alive: 1, idle: 1 });
   });
 
   it('serves the products round trip', async () => {
@@ -233,6 +244,7 @@ describe('emulator, serving template.yaml over HTTP', () => {
 describe('emulator, with functions that misbehave', () => {
   let emulator: Emulator;
   let logs: LogLine[];
+  const streams: string[] = [];
   const at = (url: string, init?: RequestInit) => fetch(`${emulator.url}${url}`, init);
 
   beforeAll(async () => {
@@ -243,8 +255,9 @@ describe('emulator, with functions that misbehave', () => {
       logger,
       templatePath: path.join(__dirname, 'fixtures', 'template.yaml'),
       retryDelaysMs: [50],
+      logs: (line) => streams.push(line),
     });
-  });
+  }, 60_000);
   afterAll(() => emulator.close());
 
   it('answers 502 when the handler throws or returns something that is not a proxy response', async () => {
@@ -332,6 +345,7 @@ describe('emulator, with functions that misbehave', () => {
     });
 
     const before = logs.length;
+    const reportsBefore = streams.filter((line) => line.startsWith('REPORT ')).length;
     const queued = await at(invocationsPath('SlowFunction'), {
       method: 'POST',
       headers: { 'x-amz-invocation-type': 'Event' },
@@ -342,14 +356,12 @@ describe('emulator, with functions that misbehave', () => {
       () => logs.slice(before).find((line) => line.msg.startsWith('asynchronous invocation failed')),
       'the retries to run out',
     );
-    // One attempt plus MaximumRetryAttempts: 1.
+    // One attempt plus MaximumRetryAttempts: 1, each ended by the timeout.
     expect(failed).toMatchObject({ function: 'SlowFunction', attempts: 2 });
-    const attempts = logs.slice(before).filter((line) => line.msg === 'invocation');
-    expect(attempts.map((line) => [line.trigger, line.outcome])).toEqual([
-      ['event', 'timeout'],
-      ['event', 'timeout'],
-    ]);
-  });
+    const reports = streams.filter((line) => line.startsWith('REPORT ')).slice(reportsBefore);
+    expect(reports).toHaveLength(2);
+    for (const report of reports) expect(report).toMatch(/\tStatus: timeout$/);
+  }, 30_000);
 });
 
 describe('emulator as the local stack starts it (node dist/emulator/main.js)', () => {
@@ -366,8 +378,10 @@ describe('emulator as the local stack starts it (node dist/emulator/main.js)', (
     });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     const lines: LogLine[] = [];
+    const text: string[] = [];
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('{')) lines.push(JSON.parse(line));
+      else text.push(line);
     });
     const listening = await waitFor(
       () => lines.find((line) => line.msg === 'listening'),
@@ -377,12 +391,9 @@ describe('emulator as the local stack starts it (node dist/emulator/main.js)', (
 
     expect((await fetch(`${url}/__emulator/ready`)).status).toBe(200);
     expect((await json(await fetch(`${url}/hello?name=Alice`))).message).toBe('Hello, Alice!');
-    await waitFor(() => lines.find((line) => line.msg === 'invocation'), 'the invocation log line');
-    expect(lines.find((line) => line.msg === 'invocation')).toMatchObject({
-      function: 'HelloFunction',
-      coldStart: true,
-      durationMs: expect.any(Number),
-    });
+    // Lambda's own lines, as CloudWatch Logs shows them, on the emulator's stdout.
+    await waitFor(() => text.find((line) => line.startsWith('REPORT ')), 'the REPORT line');
+    expect(text.find((line) => line.startsWith('REPORT '))).toMatch(/\tInit Duration: [\d.]+ ms$/);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

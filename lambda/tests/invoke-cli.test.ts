@@ -17,6 +17,9 @@ interface Run {
   stderr: string;
 }
 
+// Each run bundles the function and starts an execution environment (a process) for it.
+jest.setTimeout(60_000);
+
 let dynamo: TestDynamo;
 let store: ObjectStore;
 let table: string;
@@ -61,7 +64,11 @@ describe('npm run invoke -w lambda -- <function> <event-file>', () => {
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
     expect(JSON.parse(result.body).message).toBe('Hello, Alice!');
-    expect(alice.stderr).toMatch(/^REPORT HelloFunction RequestId: \S+ Duration: [\d.]+ ms/m);
+    // The function's log stream, as CloudWatch Logs shows it: a cold start, so with its Init Duration.
+    expect(alice.stderr).toMatch(/^START RequestId: (\S+) Version: \$LATEST$/m);
+    expect(alice.stderr).toMatch(
+      /^REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\t.*Init Duration: [\d.]+ ms$/m,
+    );
 
     const world = await invoke(['HelloFunction', 'events/hello-no-query.json']);
     expect(JSON.parse(JSON.parse(world.stdout).body).message).toBe('Hello, World!');
@@ -119,7 +126,7 @@ describe('npm run invoke -w lambda -- <function> <event-file>', () => {
     const run = await invoke(['imageProcessor', 'events/hello.json']);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ errorType: 'InvalidNotificationError' });
-    expect(run.stderr).toMatch(/Outcome: error/);
+    expect(run.stderr).toMatch(/^END RequestId: \S+$/m);
   });
 
   it.each([

@@ -82,7 +82,7 @@ export class ApiRouter {
 
   constructor(
     functions: FunctionSpec[],
-    readonly api: ApiSettings = { binaryMediaTypes: [] },
+    readonly api: ApiSettings = { binaryMediaTypes: [], gatewayResponses: {} },
   ) {
     this.routes = functions
       .flatMap((spec) => spec.routes.map((route) => compile(spec, route)))

@@ -1,14 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '@twin/observability/logger';
-import { LOCAL_ACCOUNT_ID } from '../runtime/context';
-import type { Invocation, LocalFunction } from '../runtime/local-function';
+import { functionArn } from '../runtime/context';
 import type { HttpResponse } from './api-gateway';
+import type { InvokeResult, LambdaService } from './lambda-service';
+import { MAX_PAYLOAD_BYTES } from '../runtime/runtime-api';
 
 /** Lambda's Invoke operation: POST /2015-03-31/functions/{FunctionName}/invocations. */
 export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
-
-/** Lambda's payload limit for synchronous invocations. */
-export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {
@@ -30,62 +28,60 @@ export function functionNameOf(segment: string): string {
 }
 
 export interface InvokeApiOptions {
-  functions: LocalFunction[];
+  service: LambdaService;
   logger: Logger;
-  /** Waits before the retries of an `Event` invocation (Lambda waits about 1 and then 2 minutes). */
+  /** Waits before the retries of a failed `Event` invocation (Lambda waits about 1 and then 2 minutes). */
   retryDelaysMs: number[];
+  /** First wait before retrying a throttled `Event` invocation; it doubles up to 5 minutes (Lambda: 1 s). */
+  throttleRetryMs: number;
 }
+
+/** Lambda's longest wait between the retries of a throttled asynchronous event. */
+const MAX_THROTTLE_RETRY_MS = 5 * 60 * 1000;
 
 /**
  * The Invoke API of `sam local start-lambda`: RequestResponse (the default) answers with the
- * handler's result, or with its error and X-Amz-Function-Error; Event answers 202 at once and runs
- * the function in the background, retrying a failure as Lambda retries asynchronous events
- * (EventInvokeConfig.MaximumRetryAttempts); DryRun only checks the function exists.
+ * handler's result, or with its error and X-Amz-Function-Error, or 429 TooManyRequestsException when
+ * the function is throttled; Event answers 202 at once and runs the function in the background,
+ * retrying a function error as Lambda retries asynchronous events
+ * (EventInvokeConfig.MaximumRetryAttempts) and a throttled event with a backoff from 1 s to 5 minutes
+ * until MaximumEventAgeInSeconds, without counting those as attempts; DryRun only checks the function
+ * exists.
  */
 export class InvokeApi {
-  private readonly byName: Map<string, LocalFunction>;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly options: InvokeApiOptions) {
-    this.byName = new Map(options.functions.map((fn) => [fn.name, fn]));
-  }
+  constructor(private readonly options: InvokeApiOptions) {}
 
   async handle(nameSegment: string, headers: IncomingHttpHeaders, body: Buffer): Promise<HttpResponse> {
     const name = functionNameOf(nameSegment);
-    const fn = this.byName.get(name);
-    if (!fn) {
-      const region = process.env.AWS_REGION || 'us-east-1';
-      return userError(
-        404,
-        'ResourceNotFoundException',
-        `Function not found: arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`,
-      );
+    const { service } = this.options;
+    if (!service.spec(name)) {
+      return userError(404, 'ResourceNotFoundException', `Function not found: ${functionArn(name)}`);
     }
-    if (body.length > MAX_INVOKE_PAYLOAD_BYTES) {
+    if (body.length > MAX_PAYLOAD_BYTES) {
       return userError(
         413,
         'RequestTooLargeException',
-        `Request must be smaller than ${MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+        `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
       );
     }
-    let event: unknown = {};
-    if (body.length > 0) {
-      try {
-        event = JSON.parse(body.toString('utf8'));
-      } catch (err) {
-        return userError(
-          400,
-          'InvalidRequestContentException',
-          `Could not parse request body into json: ${(err as Error).message}`,
-        );
-      }
+    const payload = body.length > 0 ? body : Buffer.from('{}');
+    try {
+      JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      return userError(
+        400,
+        'InvalidRequestContentException',
+        `Could not parse request body into json: ${(err as Error).message}`,
+      );
     }
     const type = String(headers['x-amz-invocation-type'] ?? 'RequestResponse');
     switch (type) {
       case 'RequestResponse':
-        return this.respond(await this.run(fn, event, 'invoke'));
+        return this.respond(name, await this.run(name, payload, 'invoke'));
       case 'Event':
-        this.runAsync(fn, event, 1);
+        this.runAsync(name, payload, 1, Date.now());
         return { statusCode: 202, headers: {}, body: Buffer.alloc(0) };
       case 'DryRun':
         return { statusCode: 204, headers: {}, body: Buffer.alloc(0) };
@@ -100,45 +96,79 @@ export class InvokeApi {
     this.timers.clear();
   }
 
-  private async run(fn: LocalFunction, event: unknown, trigger: string): Promise<Invocation> {
-    const invocation = await fn.invoke(event);
-    this.options.logger.info({ ...invocation.report, trigger }, 'invocation');
-    if (!invocation.ok) {
+  private async run(name: string, payload: Buffer, trigger: string): Promise<InvokeResult> {
+    const result = await this.options.service.invoke(name, payload);
+    if (result.status === 'throttled') {
+      this.options.logger.warn({ function: name, trigger, reason: result.reason }, 'throttled');
+    } else if (result.status === 'error') {
       this.options.logger.warn(
-        { function: fn.name, requestId: invocation.report.requestId, error: invocation.error },
+        {
+          function: name,
+          trigger,
+          requestId: result.requestId,
+          error: JSON.parse(result.payload.toString('utf8')),
+        },
         'function error',
       );
     }
-    return invocation;
+    return result;
   }
 
-  private respond(invocation: Invocation): HttpResponse {
-    const headers = { 'x-amz-executed-version': '$LATEST', 'x-amzn-RequestId': invocation.report.requestId };
-    if (invocation.ok) return json(200, invocation.result ?? null, headers);
-    return json(200, invocation.error, { ...headers, 'x-amz-function-error': 'Unhandled' });
+  private respond(name: string, result: InvokeResult): HttpResponse {
+    if (result.status === 'throttled') {
+      return json(
+        429,
+        { Reason: result.reason, Type: 'User', message: 'Rate Exceeded.' },
+        { 'x-amzn-ErrorType': 'TooManyRequestsException' },
+      );
+    }
+    const headers = {
+      'content-type': 'application/json',
+      'x-amz-executed-version': result.executedVersion,
+      'x-amzn-RequestId': result.requestId,
+      ...(result.status === 'error' ? { 'x-amz-function-error': 'Unhandled' } : {}),
+    };
+    return { statusCode: 200, headers, body: result.payload };
   }
 
-  private runAsync(fn: LocalFunction, event: unknown, attempt: number): void {
-    this.run(fn, event, 'event').then(
-      (invocation) => {
-        if (invocation.ok) return;
-        const retries = fn.spec.maximumRetryAttempts;
-        if (attempt > retries) {
+  private later(delayMs: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private runAsync(name: string, payload: Buffer, attempt: number, queuedAt: number, throttled = 0): void {
+    const spec = this.options.service.spec(name);
+    if (!spec) return;
+    this.run(name, payload, 'event').then(
+      (result) => {
+        if (result.status === 'ok') return;
+        if (result.status === 'throttled') {
+          const delay = Math.min(this.options.throttleRetryMs * 2 ** throttled, MAX_THROTTLE_RETRY_MS);
+          if (Date.now() + delay - queuedAt > spec.maximumEventAgeSeconds * 1000) {
+            this.options.logger.error(
+              { function: name, reason: result.reason },
+              'asynchronous event expired while throttled; in AWS it goes to the on-failure destination',
+            );
+            return;
+          }
+          this.later(delay, () => this.runAsync(name, payload, attempt, queuedAt, throttled + 1));
+          return;
+        }
+        if (attempt > spec.maximumRetryAttempts) {
           this.options.logger.error(
-            { function: fn.name, attempts: attempt, error: invocation.error },
+            { function: name, attempts: attempt, error: JSON.parse(result.payload.toString('utf8')) },
             'asynchronous invocation failed after its retries; in AWS the event goes to the on-failure destination',
           );
           return;
         }
         const delay = this.options.retryDelaysMs[attempt - 1] ?? this.options.retryDelaysMs.at(-1) ?? 0;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.runAsync(fn, event, attempt + 1);
-        }, delay);
-        this.timers.add(timer);
+        this.later(delay, () => this.runAsync(name, payload, attempt + 1, queuedAt, throttled));
       },
       (err: Error) =>
-        this.options.logger.error({ err, function: fn.name }, 'asynchronous invocation failed to run'),
+        this.options.logger.error({ err, function: name }, 'asynchronous invocation failed to run'),
     );
   }
 }

@@ -1,19 +1,49 @@
 import { createLogger } from '@twin/observability/logger';
 import { applyLocalDefaults } from '../runtime/local-env';
+import { DEFAULT_ACCOUNT_CONCURRENCY } from './concurrency';
+import { DEFAULT_IDLE_TIMEOUT_MS } from './lambda-service';
 import { startEmulator } from './server';
 
 // Started by the local stack (`npm start`) as a child process, or alone: `npm run emulator -w lambda`.
-// PORT (default 3000), HOST (default 127.0.0.1), and the handlers' variables: AWS_ENDPOINT_URL_DYNAMODB,
+// PORT (default 3000), HOST (default 127.0.0.1), LAMBDA_ACCOUNT_CONCURRENCY (default 100),
+// LAMBDA_IDLE_TIMEOUT_SECONDS (default 300), and the handlers' variables: AWS_ENDPOINT_URL_DYNAMODB,
 // AWS_ENDPOINT_URL_S3, AWS_REGION, credentials, TABLE_NAME, LOG_LEVEL (local defaults when unset).
-async function main(): Promise<void> {
-  const port = process.env.PORT ?? '3000';
-  if (!/^\d+$/.test(port) || Number(port) > 65535) {
-    process.stderr.write(`PORT: '${port}' is not a port (0-65535)\n`);
+
+/** A whole number from the environment, within [min, max]; exits 2 naming the variable otherwise. */
+function integerVariable(name: string, fallback: number, min: number, max: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    process.stderr.write(`${name}: '${text}' is not a whole number from ${min} to ${max}\n`);
     process.exit(2);
   }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const port = integerVariable('PORT', 3000, 0, 65535);
+  const accountConcurrency = integerVariable(
+    'LAMBDA_ACCOUNT_CONCURRENCY',
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    1,
+    10_000,
+  );
+  const idleSeconds = integerVariable(
+    'LAMBDA_IDLE_TIMEOUT_SECONDS',
+    DEFAULT_IDLE_TIMEOUT_MS / 1000,
+    1,
+    86_400,
+  );
   applyLocalDefaults();
   const logger = createLogger('lambda-emulator');
-  const emulator = await startEmulator({ port: Number(port), host: process.env.HOST || '127.0.0.1', logger });
+  const emulator = await startEmulator({
+    port,
+    host: process.env.HOST || '127.0.0.1',
+    logger,
+    accountConcurrency,
+    idleTimeoutMs: idleSeconds * 1000,
+  });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@twin/observability/logger';
-import { LocalFunction } from '../runtime/local-function';
+import type { LogSink } from '../runtime/environment';
 import { loadTemplate, TEMPLATE_PATH } from '../template/template';
 import {
   ApiRouter,
@@ -12,8 +12,11 @@ import {
   toHttpResponse,
 } from './api-gateway';
 import { INVOKE_PATH, InvokeApi } from './invoke-api';
+import { LambdaService, type ServiceStats } from './lambda-service';
 
 export const READY_PATH = '/__emulator/ready';
+/** GET: the functions' environments, cold starts, throttles and concurrency (ServiceStats). */
+export const FUNCTIONS_PATH = '/__emulator/functions';
 
 export interface EmulatorOptions {
   /** Default 3000, as `sam local start-api`; 0 picks a free port. */
@@ -24,12 +27,20 @@ export interface EmulatorOptions {
   logger?: Logger;
   /** Waits before the retries of an asynchronous (Event) invocation; default 1 s, then 2 s. */
   retryDelaysMs?: number[];
+  /** First wait before retrying a throttled asynchronous invocation (ms; default 1000, as Lambda). */
+  throttleRetryMs?: number;
+  /** The account's concurrent executions (default DEFAULT_ACCOUNT_CONCURRENCY). */
+  accountConcurrency?: number;
+  /** How long an idle execution environment lives (ms; default DEFAULT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
+  /** Receives the functions' log lines, START/END/REPORT included (default: stdout). */
+  logs?: LogSink;
 }
 
 export interface Emulator {
   url: string;
   port: number;
-  functions: LocalFunction[];
+  stats(): ServiceStats;
   close(): Promise<void>;
 }
 
@@ -44,6 +55,14 @@ function sendJson(res: ServerResponse, statusCode: number, body: unknown, header
     headers: { 'content-type': 'application/json', ...headers },
     body: Buffer.from(JSON.stringify(body)),
   });
+}
+
+function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the whole body; past `limit` bytes the rest is read and dropped, and undefined returned. */
@@ -62,21 +81,29 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 
 /**
  * One HTTP server standing in for API Gateway (the template's Api events, REST v1 proxy events) and
- * for the Lambda Invoke API, running every function of the template in this process. Handlers are
- * loaded before it listens, so GET /__emulator/ready answers 200 as soon as it answers at all.
+ * for the Lambda Invoke API, running every function of the template in execution environments of
+ * their own (LambdaService). The bundles are built before it listens, so GET /__emulator/ready
+ * answers 200 as soon as it answers at all; environments start on demand.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const logger = options.logger ?? createLogger('lambda-emulator');
   const template = loadTemplate(options.templatePath ?? TEMPLATE_PATH);
-  const functions = template.functions.map((spec) => new LocalFunction(spec));
-  for (const fn of functions) fn.load();
+  const service = await LambdaService.start({
+    template,
+    accountConcurrency: options.accountConcurrency,
+    idleTimeoutMs: options.idleTimeoutMs,
+    logs: options.logs,
+  });
   const router = new ApiRouter(template.functions, template.api);
   const invokeApi = new InvokeApi({
-    functions,
+    service,
     logger,
     retryDelaysMs: options.retryDelaysMs ?? [1000, 2000],
+    throttleRetryMs: options.throttleRetryMs ?? 1000,
   });
-  const byName = new Map(functions.map((fn) => [fn.name, fn]));
+  // A throttled function rejects API Gateway's invocation: API Gateway answers 500 "Internal server
+  // error" unless the API's INTEGRATION_FAILURE gateway response says otherwise.
+  const integrationFailure = template.api.gatewayResponses.INTEGRATION_FAILURE;
 
   async function apiGateway(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const method = req.method ?? 'GET';
@@ -105,18 +132,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       match,
       requestId,
     );
-    const invocation = await (byName.get(match.spec.logicalId) as LocalFunction).invoke(event);
-    logger.info(
-      { ...invocation.report, trigger: 'api', route: `${match.route.method} ${match.route.path}` },
-      'invocation',
-    );
-    const response = invocation.ok
-      ? toHttpResponse(invocation.result, req.headers.accept, template.api)
-      : undefined;
+    const fn = match.spec.logicalId;
+    const invocation = await service.invoke(fn, Buffer.from(JSON.stringify(event)));
+    if (invocation.status === 'throttled') {
+      logger.warn({ function: fn, reason: invocation.reason, requestId }, 'throttled');
+      sendJson(
+        res,
+        integrationFailure?.statusCode ?? 500,
+        { message: 'Internal server error' },
+        {
+          ...integrationFailure?.headers,
+          'x-amzn-RequestId': requestId,
+        },
+      );
+      return;
+    }
+    const result = invocation.status === 'ok' ? parseJson(invocation.payload) : undefined;
+    const response =
+      invocation.status === 'ok' ? toHttpResponse(result, req.headers.accept, template.api) : undefined;
     if (!response) {
-      if (invocation.ok)
-        logger.warn({ function: match.spec.logicalId, requestId }, 'malformed Lambda proxy response');
-      else logger.warn({ function: match.spec.logicalId, error: invocation.error }, 'function error');
+      if (invocation.status === 'ok')
+        logger.warn({ function: fn, requestId }, 'malformed Lambda proxy response');
+      else logger.warn({ function: fn, error: parseJson(invocation.payload) }, 'function error');
       sendJson(res, 502, { message: 'Internal server error' }, { 'x-amzn-RequestId': requestId });
       return;
     }
@@ -126,7 +163,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === READY_PATH) {
-      sendJson(res, 200, { status: 'ready', functions: functions.map((fn) => fn.name) });
+      sendJson(res, 200, { status: 'ready', functions: service.names });
+      return;
+    }
+    if (req.method === 'GET' && path === FUNCTIONS_PATH) {
+      sendJson(res, 200, service.stats());
       return;
     }
     const body = await readBody(req, MAX_REQUEST_BYTES);
@@ -172,12 +213,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url,
     port,
-    functions,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        invokeApi.close();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeIdleConnections();
-      }),
+    stats: () => service.stats(),
+    close: async () => {
+      invokeApi.close();
+      const closed = new Promise<void>((resolve, reject) =>
+        server.close((err) => (err ? reject(err) : resolve())),
+      );
+      server.closeIdleConnections();
+      // In-flight invocations end with their environments, and their requests get answered.
+      await service.close();
+      await closed;
+    },
   };
 }

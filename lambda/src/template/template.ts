@@ -40,8 +40,19 @@ export interface FunctionSpec {
   memoryMb: number;
   /** Retries of asynchronous invocations (EventInvokeConfig.MaximumRetryAttempts; Lambda's default 2). */
   maximumRetryAttempts: number;
+  /** How long an asynchronous event may wait for its retries (EventInvokeConfig; default 6 hours). */
+  maximumEventAgeSeconds: number;
+  /** ReservedConcurrentExecutions: the function's own concurrency, and its ceiling. */
+  reservedConcurrency?: number;
   buildProperties: BuildProperties;
   routes: ApiRoute[];
+}
+
+/** An API Gateway gateway response (Globals.Api.GatewayResponses): what the API answers for a failure type. */
+export interface GatewayResponse {
+  statusCode?: number;
+  /** Static header values (the template quotes them: "'1'"). */
+  headers: Record<string, string>;
 }
 
 /** Settings of the implicit REST API (ServerlessRestApi) that SAM builds from the Api events. */
@@ -51,6 +62,8 @@ export interface ApiSettings {
    * request bodies whose Content-Type matches one reach the function base64-encoded.
    */
   binaryMediaTypes: string[];
+  /** Globals.Api.GatewayResponses by response type, e.g. INTEGRATION_FAILURE. */
+  gatewayResponses: Record<string, GatewayResponse>;
 }
 
 export interface SamTemplate {
@@ -120,7 +133,15 @@ function readFunction(logicalId: string, resource: Dict, globals: Dict, template
     }
     routes.push({ event, method: Method.toUpperCase(), path: Path });
   }
-  const retries = dict(properties.EventInvokeConfig).MaximumRetryAttempts;
+  const { MaximumRetryAttempts: retries, MaximumEventAgeInSeconds: maxAge } = dict(
+    properties.EventInvokeConfig,
+  );
+  const reserved = properties.ReservedConcurrentExecutions;
+  if (reserved !== undefined && (!Number.isInteger(reserved) || (reserved as number) < 0)) {
+    throw new TemplateError(
+      `${logicalId}: ReservedConcurrentExecutions must be a whole number, got ${String(reserved)}`,
+    );
+  }
   return {
     logicalId,
     handler,
@@ -134,6 +155,8 @@ function readFunction(logicalId: string, resource: Dict, globals: Dict, template
     timeoutSeconds: typeof properties.Timeout === 'number' ? properties.Timeout : 3,
     memoryMb: typeof properties.MemorySize === 'number' ? properties.MemorySize : 128,
     maximumRetryAttempts: typeof retries === 'number' ? retries : 2,
+    maximumEventAgeSeconds: typeof maxAge === 'number' ? maxAge : 21_600,
+    ...(reserved !== undefined ? { reservedConcurrency: reserved as number } : {}),
     buildProperties,
     routes,
   };
@@ -145,7 +168,10 @@ function readApiSettings(globals: Dict, file: string): ApiSettings {
     throw new TemplateError(`${file}: Globals.Api.BinaryMediaTypes must be a list of media types`);
   }
   // CloudFormation's RestApi takes '/' escaped as '~1' (a JSON Pointer escape); SAM accepts both.
-  return { binaryMediaTypes: types.map((type: string) => type.replace(/~1/g, '/')) };
+  return {
+    binaryMediaTypes: types.map((type: string) => type.replace(/~1/g, '/')),
+    gatewayResponses: readGatewayResponses(globals.GatewayResponses),
+  };
 }
 
 /**
@@ -166,6 +192,25 @@ export function loadTemplate(file = TEMPLATE_PATH): SamTemplate {
     .filter(([, resource]) => dict(resource).Type === 'AWS::Serverless::Function')
     .map(([logicalId, resource]) => readFunction(logicalId, dict(resource), globals, path.dirname(file)));
   return { path: file, document, functions, api: readApiSettings(dict(dict(document.Globals).Api), file) };
+}
+
+/** Gateway responses with the status code as a number and header values unquoted. */
+function readGatewayResponses(responses: unknown): Record<string, GatewayResponse> {
+  return Object.fromEntries(
+    Object.entries(dict(responses)).map(([type, definition]) => {
+      const { StatusCode, ResponseParameters } = dict(definition);
+      const headers = Object.entries(dict(dict(ResponseParameters).Headers)).map(
+        ([name, value]) => [name, String(value).replace(/^'(.*)'$/, '$1')] as const,
+      );
+      return [
+        type,
+        {
+          ...(StatusCode !== undefined ? { statusCode: Number(StatusCode) } : {}),
+          headers: Object.fromEntries(headers),
+        },
+      ];
+    }),
+  );
 }
 
 /**

@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleFunctions } from '../bundle';
+import { functionArn } from '../runtime/context';
+import type { EnvironmentConfig, LogSink } from '../runtime/environment';
+import type { FunctionError } from '../runtime/function-error';
+import { type FunctionSpec, LAMBDA_DIR, type SamTemplate } from '../template/template';
+import { AccountConcurrency, DEFAULT_ACCOUNT_CONCURRENCY, type ThrottleReason } from './concurrency';
+import { EnvironmentPool, type PoolStats } from './environment-pool';
+import { endLine, type Report, reportLine, startLine } from './platform-log';
+
+/** Lambda does not publish how long an idle environment lives; observed lifetimes are 5 to 15 minutes. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+
+export interface LambdaServiceOptions {
+  template: SamTemplate;
+  /** Only these functions of the template (default: all). */
+  functions?: FunctionSpec[];
+  /** Concurrent executions for the whole account (default DEFAULT_ACCOUNT_CONCURRENCY). */
+  accountConcurrency?: number;
+  /** How long an idle environment is kept before it is shut down (ms; default DEFAULT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
+  /** The functions' variables (default: this process's environment). */
+  environment?: NodeJS.ProcessEnv;
+  /**
+   * Receives every line of the functions' log streams: Lambda's START, END and REPORT lines and what
+   * the code writes to stdout and stderr. Default: this process's stdout.
+   */
+  logs?: LogSink;
+}
+
+/** One invocation's result. A throttled one never reached an environment. */
+export type InvokeResult =
+  | { status: 'throttled'; reason: ThrottleReason }
+  | {
+      status: 'ok' | 'error';
+      requestId: string;
+      /** The version that ran (X-Amz-Executed-Version). */
+      executedVersion: string;
+      /** The function's result, or its error document (JSON). */
+      payload: Buffer;
+      /** For errors: the error document's type (e.g. Sandbox.Timedout, Runtime.ExitError). */
+      errorType?: string;
+      report: Report;
+    };
+
+export interface FunctionStats {
+  name: string;
+  reservedConcurrency?: number;
+  /** Invocations in flight now. */
+  concurrentExecutions: number;
+  throttles: number;
+  versions: PoolStats[];
+}
+
+export interface ServiceStats {
+  account: { concurrencyLimit: number; unreservedConcurrency: number; concurrentExecutions: number };
+  functions: FunctionStats[];
+}
+
+interface LambdaFunction {
+  spec: FunctionSpec;
+  pool: EnvironmentPool;
+  throttles: number;
+}
+
+/** node_modules folders from lambda/ up, standing in for the layers' /opt/nodejs/node_modules (sharp). */
+function nodeModulesPath(): string[] {
+  const folders: string[] = [];
+  for (let dir = LAMBDA_DIR; ; dir = path.dirname(dir)) {
+    folders.push(path.join(dir, 'node_modules'));
+    if (path.dirname(dir) === dir) return folders;
+  }
+}
+
+const errorTypeOf = (payload: Buffer) => {
+  try {
+    return String((JSON.parse(payload.toString('utf8')) as FunctionError).errorType);
+  } catch {
+    return 'Runtime.Unknown';
+  }
+};
+
+/**
+ * The Lambda service as the emulator runs it: each function of the template built as `sam build`
+ * builds it (esbuild, its BuildProperties), served by execution environments that are processes of
+ * their own (EnvironmentPool), within the account's and the functions' concurrency
+ * (AccountConcurrency), every invocation logged with Lambda's START, END and REPORT lines.
+ */
+export class LambdaService {
+  private readonly functions = new Map<string, LambdaFunction>();
+
+  private constructor(
+    private readonly concurrency: AccountConcurrency,
+    private readonly bundlesDir: string,
+    private readonly log: LogSink,
+  ) {}
+
+  /** Builds the bundles (into a temporary folder) and sets up the functions; no environment starts yet. */
+  static async start(options: LambdaServiceOptions): Promise<LambdaService> {
+    const specs = options.functions ?? options.template.functions;
+    const reserved = new Map(
+      specs.flatMap((spec) =>
+        spec.reservedConcurrency === undefined ? [] : [[spec.logicalId, spec.reservedConcurrency] as const],
+      ),
+    );
+    const concurrency = new AccountConcurrency(
+      options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY,
+      reserved,
+    );
+    const bundlesDir = await mkdtemp(path.join(os.tmpdir(), 'lambda-emulator-'));
+    const log: LogSink = options.logs ?? ((line) => process.stdout.write(`${line}\n`));
+    const service = new LambdaService(concurrency, bundlesDir, log);
+    try {
+      await bundleFunctions(bundlesDir, { ...options.template, functions: specs });
+    } catch (err) {
+      await rm(bundlesDir, { recursive: true, force: true });
+      throw err;
+    }
+    const environment = Object.fromEntries(
+      Object.entries(options.environment ?? process.env).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    );
+    for (const spec of specs) {
+      const config: EnvironmentConfig = {
+        functionName: spec.logicalId,
+        version: '$LATEST',
+        handler: spec.handler,
+        taskRoot: path.join(bundlesDir, spec.logicalId),
+        memoryMb: spec.memoryMb,
+        timeoutSeconds: spec.timeoutSeconds,
+        environment,
+        nodePath: nodeModulesPath(),
+      };
+      service.functions.set(spec.logicalId, {
+        spec,
+        pool: new EnvironmentPool(config, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, log),
+        throttles: 0,
+      });
+    }
+    return service;
+  }
+
+  /** The function named `name` (a logical id of the template), if the service runs it. */
+  spec(name: string): FunctionSpec | undefined {
+    return this.functions.get(name)?.spec;
+  }
+
+  get names(): string[] {
+    return [...this.functions.keys()];
+  }
+
+  /**
+   * Invokes `name` with `payload` (the event as JSON bytes): throttled past the concurrency limits,
+   * otherwise on a warm environment or a new one. Throws for a function the service does not run.
+   */
+  async invoke(name: string, payload: Buffer): Promise<InvokeResult> {
+    const fn = this.functions.get(name);
+    if (!fn) throw new Error(`no function ${name}`);
+    const reason = this.concurrency.acquire(name);
+    if (reason) {
+      fn.throttles += 1;
+      return { status: 'throttled', reason };
+    }
+    try {
+      return await this.run(fn, payload);
+    } finally {
+      this.concurrency.release(name);
+    }
+  }
+
+  private async run(fn: LambdaFunction, payload: Buffer): Promise<InvokeResult> {
+    const { pool, spec } = fn;
+    const version = pool.config.version;
+    const requestId = randomUUID();
+    const { environment, cold } = await pool.acquire();
+    const initError = await environment.initialize();
+    const log = (line: string) => this.log(line, environment.source);
+    log(startLine(requestId, version));
+    const outcome = initError
+      ? ({ status: 'failed', reason: 'exit', error: initError, durationMs: 0 } as const)
+      : await environment.invoke({ requestId, payload, invokedFunctionArn: functionArn(spec.logicalId) });
+    pool.release(environment);
+    const report: Report = {
+      requestId,
+      durationMs: outcome.durationMs,
+      memorySizeMb: spec.memoryMb,
+      maxMemoryUsedMb: environment.maxMemoryUsedMb(),
+      ...(cold && environment.initDurationMs !== undefined
+        ? { initDurationMs: environment.initDurationMs }
+        : {}),
+    };
+    if (outcome.status === 'failed') {
+      const { error } = outcome;
+      if (outcome.reason === 'timeout') {
+        log(`${new Date().toISOString()} ${requestId} ${error.errorMessage}`);
+        report.status = 'timeout';
+      } else {
+        log(error.errorMessage);
+        log(error.errorType);
+        report.status = 'error';
+        report.errorType = error.errorType;
+      }
+    }
+    // The code's last lines come through a pipe, the result through a socket: let the pipe drain first.
+    await new Promise((resolve) => setImmediate(resolve));
+    log(endLine(requestId));
+    log(reportLine(report));
+    const common = { requestId, executedVersion: version, report };
+    if (outcome.status === 'ok') return { status: 'ok', payload: outcome.payload, ...common };
+    if (outcome.status === 'error') {
+      return {
+        status: 'error',
+        payload: outcome.payload,
+        errorType: errorTypeOf(outcome.payload),
+        ...common,
+      };
+    }
+    return {
+      status: 'error',
+      payload: Buffer.from(JSON.stringify(outcome.error)),
+      errorType: outcome.error.errorType,
+      ...common,
+    };
+  }
+
+  stats(): ServiceStats {
+    return {
+      account: {
+        concurrencyLimit: this.concurrency.limit,
+        unreservedConcurrency: this.concurrency.unreserved,
+        concurrentExecutions: this.concurrency.total,
+      },
+      functions: [...this.functions.values()].map(({ spec, pool, throttles }) => ({
+        name: spec.logicalId,
+        ...(spec.reservedConcurrency !== undefined ? { reservedConcurrency: spec.reservedConcurrency } : {}),
+        concurrentExecutions: this.concurrency.inUse(spec.logicalId),
+        throttles,
+        versions: [pool.stats()],
+      })),
+    };
+  }
+
+  /** Stops every environment and removes the bundles. */
+  async close(): Promise<void> {
+    for (const fn of this.functions.values()) fn.pool.close();
+    await rm(this.bundlesDir, { recursive: true, force: true });
+  }
+}
