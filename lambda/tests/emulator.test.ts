@@ -47,6 +47,9 @@ async function waitFor<T>(
 
 const invocationsPath = (name: string) => `/2015-03-31/functions/${name}/invocations`;
 
+// A function's first call starts its execution environment, a process: seconds on a busy machine.
+jest.setTimeout(60_000);
+
 describe('emulator, serving template.yaml over HTTP', () => {
   let dynamo: TestDynamo;
   let store: ObjectStore;

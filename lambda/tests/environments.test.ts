@@ -266,10 +266,10 @@ describe('idle execution environments', () => {
         fetch(`${emulator.url}/gated?gate=${encodeURIComponent(gate.url)}`),
       );
       await gate.waitForArrivals(5);
-      gate.open();
-      await Promise.all(burst);
       const pids = versionStats(emulator, 'GatedFunction').instances.map((instance) => instance.pid!);
       expect(pids).toHaveLength(5);
+      gate.open();
+      await Promise.all(burst);
 
       // Scale to zero: every environment shut down, every process gone.
       await waitFor(

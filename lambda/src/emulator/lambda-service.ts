@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Logger } from '@twin/observability/logger';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleFunctions } from '../bundle';
@@ -9,7 +10,7 @@ import type { FunctionError } from '../runtime/function-error';
 import { type FunctionSpec, LAMBDA_DIR, type SamTemplate } from '../template/template';
 import { AccountConcurrency, DEFAULT_ACCOUNT_CONCURRENCY, type ThrottleReason } from './concurrency';
 import { EnvironmentPool, type PoolStats } from './environment-pool';
-import { endLine, type Report, reportLine, startLine } from './platform-log';
+import { billedDurationMs, endLine, type Report, reportLine, startLine } from './platform-log';
 
 /** Lambda does not publish how long an idle environment lives; observed lifetimes are 5 to 15 minutes. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
@@ -29,6 +30,12 @@ export interface LambdaServiceOptions {
    * the code writes to stdout and stderr. Default: this process's stdout.
    */
   logs?: LogSink;
+  /**
+   * Gets one JSON `invocation` record per invocation (function, version, requestId, coldStart,
+   * durationMs, billedDurationMs, initDurationMs, maxMemoryUsedMb, outcome): the REPORT line's
+   * figures for programs to read.
+   */
+  logger?: Logger;
 }
 
 /** One invocation's result. A throttled one never reached an environment. */
@@ -96,6 +103,7 @@ export class LambdaService {
     private readonly concurrency: AccountConcurrency,
     private readonly bundlesDir: string,
     private readonly log: LogSink,
+    private readonly logger?: Logger,
   ) {}
 
   /** Builds the bundles (into a temporary folder) and sets up the functions; no environment starts yet. */
@@ -112,7 +120,7 @@ export class LambdaService {
     );
     const bundlesDir = await mkdtemp(path.join(os.tmpdir(), 'lambda-emulator-'));
     const log: LogSink = options.logs ?? ((line) => process.stdout.write(`${line}\n`));
-    const service = new LambdaService(concurrency, bundlesDir, log);
+    const service = new LambdaService(concurrency, bundlesDir, log, options.logger);
     try {
       await bundleFunctions(bundlesDir, { ...options.template, functions: specs });
     } catch (err) {
@@ -209,6 +217,21 @@ export class LambdaService {
     await new Promise((resolve) => setImmediate(resolve));
     log(endLine(requestId));
     log(reportLine(report));
+    this.logger?.info(
+      {
+        function: spec.logicalId,
+        version,
+        requestId,
+        coldStart: cold,
+        durationMs: report.durationMs,
+        billedDurationMs: billedDurationMs(report),
+        ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
+        maxMemoryUsedMb: report.maxMemoryUsedMb,
+        outcome:
+          outcome.status === 'failed' ? (outcome.reason === 'timeout' ? 'timeout' : 'error') : outcome.status,
+      },
+      'invocation',
+    );
     const common = { requestId, executedVersion: version, report };
     if (outcome.status === 'ok') return { status: 'ok', payload: outcome.payload, ...common };
     if (outcome.status === 'error') {

@@ -93,6 +93,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     accountConcurrency: options.accountConcurrency,
     idleTimeoutMs: options.idleTimeoutMs,
     logs: options.logs,
+    logger,
   });
   const router = new ApiRouter(template.functions, template.api);
   const invokeApi = new InvokeApi({
