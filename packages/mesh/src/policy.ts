@@ -155,10 +155,14 @@ export interface ResolvedConnectionPool {
   connectTimeoutMs: number;
   /** Requests waiting for a connection beyond which Envoy answers 503 with x-envoy-overloaded. */
   http1MaxPendingRequests: number;
+  /** Requests in flight at once to the cluster (Envoy applies it to HTTP/2 upstreams only). */
+  http2MaxRequests: number;
   /** 0: unlimited. */
   maxRequestsPerConnection: number;
   /** Retries in flight at once to the cluster. */
   maxRetries: number;
+  /** Idle time in ms after which an upstream connection is closed; undefined: Envoy's default (1 h). */
+  idleTimeoutMs?: number;
 }
 
 export interface ResolvedOutlierDetection {
@@ -171,6 +175,11 @@ export interface ResolvedOutlierDetection {
   /** Envoy's max_ejection_time: the base time times ejections never exceeds it. */
   maxEjectionTimeMs: number;
   maxEjectionPercent: number;
+  /**
+   * Below this share of healthy hosts Envoy would route to all of them (its panic threshold); Istio
+   * sets it from minHealthPercent, 0 by default, which turns panic routing off.
+   */
+  minHealthPercent: number;
 }
 
 /** One upstream cluster as Istio names and configures it: a host, or one subset of it. */
@@ -190,15 +199,18 @@ export interface ClusterPolicy {
 export const clusterName = (host: string, namespace: string, port: number, subset = ''): string =>
   `outbound|${port}|${subset}|${shortHost(host)}.${namespace}.svc.cluster.local`;
 
-function resolvePool(pool: ConnectionPoolSettings | undefined): ResolvedConnectionPool {
+/** A DestinationRule's `connectionPool` with Istio's defaults for what it leaves unset (none: all defaults). */
+export function resolveConnectionPool(pool: ConnectionPoolSettings | undefined): ResolvedConnectionPool {
   // Istio leaves a 0 as "not set" (its FIXME on telling unset from zero).
   const or = (value: number | undefined, fallback: number) => (value ? value : fallback);
   return {
     maxConnections: or(pool?.tcp?.maxConnections, UNLIMITED),
     connectTimeoutMs: ms(pool?.tcp?.connectTimeout) ?? 10_000,
     http1MaxPendingRequests: or(pool?.http?.http1MaxPendingRequests, UNLIMITED),
+    http2MaxRequests: or(pool?.http?.http2MaxRequests, UNLIMITED),
     maxRequestsPerConnection: pool?.http?.maxRequestsPerConnection ?? 0,
     maxRetries: or(pool?.http?.maxRetries, UNLIMITED),
+    idleTimeoutMs: ms(pool?.http?.idleTimeout),
   };
 }
 
@@ -212,6 +224,7 @@ function resolveOutlier(od: OutlierDetection | undefined): ResolvedOutlierDetect
     baseEjectionTimeMs,
     maxEjectionTimeMs: Math.max(300_000, baseEjectionTimeMs),
     maxEjectionPercent: od.maxEjectionPercent || 10,
+    minHealthPercent: od.minHealthPercent ?? 0,
   };
 }
 
@@ -237,7 +250,7 @@ export function clusterPolicy(
     host: shortHost(host),
     subset,
     labels: found?.labels ?? {},
-    connectionPool: resolvePool(policy.connectionPool),
+    connectionPool: resolveConnectionPool(policy.connectionPool),
     outlierDetection: resolveOutlier(policy.outlierDetection),
   };
 }

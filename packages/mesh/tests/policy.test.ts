@@ -117,6 +117,7 @@ describe('the repository policy, resolved', () => {
         maxConnections: 100,
         connectTimeoutMs: 2000,
         http1MaxPendingRequests: 50,
+        http2MaxRequests: UNLIMITED,
         maxRequestsPerConnection: 0,
         maxRetries: UNLIMITED,
       },
@@ -127,6 +128,7 @@ describe('the repository policy, resolved', () => {
         baseEjectionTimeMs: 30_000,
         maxEjectionTimeMs: 300_000,
         maxEjectionPercent: 50,
+        minHealthPercent: 0,
       },
     });
     expect(clusterName('backend', 'mesh-demo', 80)).toBe('outbound|80||backend.mesh-demo.svc.cluster.local');
