@@ -45,6 +45,7 @@ export {
   type ResolvedOutlierDetection,
   type ResolvedRetryPolicy,
   type ResolvedRoute,
+  resolveConnectionPool,
   resolveRetries,
   resolveRoutes,
   UNLIMITED,
@@ -53,3 +54,18 @@ export {
 export { RETRY_ON_CONDITIONS } from './schemas';
 export type * from './types';
 export { fieldPath, shortHost, validateResource } from './validate';
+export {
+  COMPOSE,
+  type ComposeService,
+  type ComposeTopology,
+  type ComposeWorkload,
+  type OutboundPort,
+  serviceOf,
+  sidecarName,
+  workloadsOf,
+} from './envoy/compose';
+export { compareWithDir, DEFAULT_STAGE, ENVOY_DIR, renderStage } from './envoy/files';
+export { type EnvoyObject } from './envoy/envoy';
+export { UnsupportedPolicyError } from './envoy/rbac';
+export { renderComposeSidecars, type RenderedSidecar, type RenderOptions } from './envoy/render';
+export { DEFAULT_SAMPLING_PERCENT, tracingSamplingPercent } from './envoy/telemetry';
