@@ -10,7 +10,7 @@ usage() {
 Usage: scripts/circuit-breaker.sh [--target k8s|compose] [options]
 
   1. route: k8s: the canary-50 stage (or, with --all-pods, one pool of all four backend pods);
-     compose: the weights the frontend's sidecar runs with (90/10 unless changed)
+     compose: the stage the sidecars run (canary-10 unless promoted)
   2. fault on: backend v2 answers every API call with 503
        k8s:     kubectl -n mesh-demo set env deployment/backend-v2 FAULT_ERROR_RATE=1
        compose: BACKEND_V2_FAULT_ERROR_RATE=1 docker compose up -d --wait backend-v2
@@ -149,12 +149,14 @@ drive_load() {
 
 ejection_stats() {
   if [ "$target" = compose ]; then
+    # The v2 subset's cluster has Istio's name, outbound|80|v2|backend.mesh-demo.svc.cluster.local (the
+    # stats filter is a regular expression: '.' stands for '|').
     run 'outlier detection at the frontend sidecar (Envoy admin, inside the container)' \
-      "${compose[@]}" exec -T frontend-envoy bash /etc/envoy/admin.sh 'stats?filter=backend-v2.outlier_detection'
+      "${compose[@]}" exec -T frontend-envoy bash /etc/envoy/admin.sh 'stats?filter=outbound.80.v2.backend.*outlier_detection'
     echo "# the v2 host, flagged failed_outlier_check while it is ejected"
-    echo "+ ${compose[*]} exec -T frontend-envoy bash /etc/envoy/admin.sh clusters | grep 'backend-v2.*health_flags'"
+    echo "+ ${compose[*]} exec -T frontend-envoy bash /etc/envoy/admin.sh clusters | grep 'outbound|80|v2|backend.*health_flags'"
     if [ "$dry_run" -eq 0 ]; then
-      "${compose[@]}" exec -T frontend-envoy bash /etc/envoy/admin.sh clusters | grep 'backend-v2.*health_flags' || true
+      "${compose[@]}" exec -T frontend-envoy bash /etc/envoy/admin.sh clusters | grep 'outbound|80|v2|backend.*health_flags' || true
     fi
     return
   fi

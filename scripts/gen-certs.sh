@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Development PKI for the Envoy sidecars of docker-compose.yml: a CA and one certificate per mesh
-# identity, in the SPIFFE form Istio gives its workloads. Dev only: the keys are unencrypted and
+# identity (service account), with the SPIFFE ID Istio gives the workload,
+# spiffe://cluster.local/ns/mesh-demo/sa/<service account>: the identities the rendered sidecar configs
+# expect of their peers and the AuthorizationPolicies name. Dev only: the keys are unencrypted and
 # readable by the containers' users; envoy/certs/ is gitignored.
 set -euo pipefail
 
@@ -10,11 +12,11 @@ Usage: scripts/gen-certs.sh [--out DIR] [--days N] [--force]
 
 Creates a development CA and one certificate per mesh identity for the sidecars in docker-compose.yml:
 
-  identity      SAN URI                                      SAN DNS (the names peers dial)
-  frontend      spiffe://mesh-demo/ns/default/sa/frontend     frontend-envoy
-  backend       spiffe://mesh-demo/ns/default/sa/backend      backend-v1-envoy, backend-v2-envoy
-  thumbnailer   spiffe://mesh-demo/ns/default/sa/thumbnailer  thumbnailer-envoy
-  minio         spiffe://mesh-demo/ns/default/sa/minio        minio  (client certificate of its webhook)
+  identity      SAN URI                                             SAN DNS (the names peers dial)
+  frontend      spiffe://cluster.local/ns/mesh-demo/sa/frontend     frontend-envoy
+  backend       spiffe://cluster.local/ns/mesh-demo/sa/backend      backend-v1-envoy, backend-v2-envoy
+  thumbnailer   spiffe://cluster.local/ns/mesh-demo/sa/thumbnailer  thumbnailer-envoy
+  minio         spiffe://cluster.local/ns/mesh-demo/sa/minio        minio  (client certificate of its webhook)
 
 Files: ca.crt, ca.key and <identity>.crt, <identity>.key (PEM, EC P-256). Every certificate serves
 for both ends of mutual TLS (serverAuth and clientAuth).
@@ -52,8 +54,9 @@ done
 
 command -v openssl >/dev/null || { echo "gen-certs.sh: openssl is required" >&2; exit 1; }
 
-trust_domain=mesh-demo
-namespace=default
+# Istio's default trust domain and the namespace of k8s/base.
+trust_domain=cluster.local
+namespace=mesh-demo
 # identity:DNS names, comma separated
 identities=(
   'frontend:frontend-envoy'

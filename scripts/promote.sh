@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Moves the canary one stage: 90/10 -> 50/50 -> 0/100 between backend v1 and v2. In Kubernetes it
 # applies only the backend's VirtualService of the stage's overlay (the objects labelled
-# traffic-split=backend), leaving the running Deployments alone; in docker compose it hands the
-# weights to scripts/set-weights.sh, which recreates the frontend's sidecar.
+# traffic-split=backend), leaving the running Deployments alone; in docker compose
+# scripts/set-weights.sh renders the stage's sidecar configs and recreates the sidecars that changed.
 set -euo pipefail
 
 usage() {
@@ -14,12 +14,12 @@ Sends STAGE percent of the frontend's backend calls to v2 (2.0.0), the rest to v
   STAGE   10 (90/10), 50 (50/50) or 100 (0/100); canary-10, canary-50, canary-100 also work
 
   k8s      kubectl kustomize k8s/overlays/canary-STAGE | kubectl apply -l traffic-split=backend -f -
-  compose  scripts/set-weights.sh V1 V2
+  compose  scripts/set-weights.sh --canary STAGE (renders the stage's sidecar configs into envoy/stage/)
 
 Options:
   --target T   k8s (default) or compose
   --dry-run    print what would be applied and change nothing: for k8s the rendered VirtualService,
-               for compose the Envoy config the frontend's sidecar would get
+               for compose what changes in the sidecar configs (diff -u)
   --verify     afterwards, run scripts/canary.sh --expect V1/V2 against BASE_URL
   -h, --help   show this help
 
@@ -79,9 +79,9 @@ cd "$root"
 
 if [ "$target" = compose ]; then
   if [ "$dry_run" -eq 1 ]; then
-    exec scripts/set-weights.sh --dry-run "$v1" "$v2"
+    exec scripts/set-weights.sh --dry-run --canary "$stage"
   fi
-  scripts/set-weights.sh "$v1" "$v2" || exit 1
+  scripts/set-weights.sh --canary "$stage" || exit 1
 else
   read -r -a kubectl <<<"${KUBECTL:-kubectl}"
   command -v "${kubectl[0]}" >/dev/null || fail "${kubectl[0]} is required"

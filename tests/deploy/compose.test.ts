@@ -1,9 +1,11 @@
 /**
- * docker-compose.yml and envoy/ hold together: what a sidecar's cluster names exists and listens there, apps
- * reach only their own sidecar, hops between sidecars are mTLS with the certificates scripts/gen-certs.sh
- * makes, the canary's weights, circuit breaker and retries are Istio's. No Docker or Envoy runs here: the
- * files are read as compose and Envoy read them, and the scripts (gen-certs.sh, set-weights.sh, envoy/*.sh)
- * are run for real.
+ * docker-compose.yml and envoy/ hold together. The sidecar configs in envoy/ are the render of the Istio
+ * resources (k8s/istio with the canary-10 overlay): a test renders afresh and fails on any difference, so
+ * a hand edit fails. What holds the deployment together is checked on top: what a sidecar's cluster names
+ * exists and listens there, apps reach only their own sidecar, hops between sidecars are mTLS with the
+ * certificates scripts/gen-certs.sh makes, the pods are k8s/base's. No Docker or Envoy runs here: the files
+ * are read as compose and Envoy read them, and the scripts (render-envoy, gen-certs.sh, set-weights.sh,
+ * envoy/admin.sh) are run for real.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,16 +14,23 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import YAML from 'yaml';
 import {
-  AGREED_POLICY,
-  AGREED_ROUTE,
+  COMPOSE,
+  compareWithDir,
+  DEFAULT_STAGE,
+  listStages,
+  loadMeshConfig,
+  renderStage,
+  resolveRoutes,
+  sidecarName,
+  virtualServiceFor,
+} from '@twin/mesh';
+import {
   ALLOWED_PUBLISHED,
   type Bootstrap,
   canary,
   checkAppEnv,
   checkCertMounts,
-  checkCircuitBreakers,
   checkClusterAddresses,
   checkDependsOn,
   checkDevCredentials,
@@ -29,7 +38,6 @@ import {
   checkExpose,
   checkMtls,
   checkPublishedPorts,
-  checkRoutePolicy,
   checkRuntime,
   checkSidecarWiring,
   checkWeights,
@@ -37,22 +45,25 @@ import {
   COMPOSE_FILE,
   type ComposeService,
   endpointsOf,
+  envOf,
+  identity,
   identityOf,
-  type IstioTrafficPolicy,
   loadCompose,
   loadMesh,
   type Mesh,
-  renderTemplate,
+  rbacOf,
   ROOT,
   routesOf,
-  SPIFFE_PREFIX,
   subjectAltNames,
-  weightDefaults,
 } from './compose-mesh';
+import { find, ofKind, renderOverlay, type ServiceSpec, type WorkloadSpec } from './manifests';
 
 const GEN_CERTS = path.join(ROOT, 'scripts/gen-certs.sh');
 const SET_WEIGHTS = path.join(ROOT, 'scripts/set-weights.sh');
 const ADMIN = path.join(ROOT, 'envoy/admin.sh');
+const RENDER_CLI = path.join(ROOT, 'packages/mesh/dist/envoy/cli.js');
+const V1 = 'outbound|80|v1|backend.mesh-demo.svc.cluster.local';
+const V2 = 'outbound|80|v2|backend.mesh-demo.svc.cluster.local';
 
 let mesh: Mesh;
 let certDir: string;
@@ -68,9 +79,9 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(certDir, { recursive: true, force: true }));
 
 /** All the checks that need nothing but the mesh, as one list. */
-function allChecks(m: Mesh): string[] {
+function allChecks(m: Mesh, configDir?: string): string[] {
   return [
-    ...checkSidecarWiring(m.compose),
+    ...checkSidecarWiring(m.compose, configDir),
     ...checkEnvoyInternals(m),
     ...checkWeights(m),
     ...checkExpose(m),
@@ -81,29 +92,110 @@ function allChecks(m: Mesh): string[] {
     ...checkPublishedPorts(m.compose),
     ...checkDependsOn(m.compose),
     ...checkRuntime(m.compose),
-    ...checkCircuitBreakers(m, () => AGREED_POLICY),
-    ...checkRoutePolicy(m, AGREED_ROUTE),
   ];
 }
 
-const frontend = (m: Mesh): Bootstrap => (m.sidecars['frontend-envoy'] as { config: Bootstrap }).config;
 const service = (m: Mesh, name: string): ComposeService => m.compose.services[name] as ComposeService;
+/** The canary split by subset, e.g. { v1: 90, v2: 10 }. */
 const canaryWeights = (m: Mesh): Record<string, number | undefined> =>
   Object.fromEntries(
     (canary(m)?.route.route?.weighted_clusters?.clusters ?? []).map((cluster) => [
-      cluster.name,
+      cluster.name.split('|')[2],
       cluster.weight,
     ]),
   );
+const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync('bash', [file, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+describe('envoy/: the render of the Istio resources', () => {
+  let copy: string;
+  beforeEach(() => {
+    copy = fs.mkdtempSync(path.join(os.tmpdir(), 'envoy-render-'));
+    for (const file of fs.readdirSync(path.join(ROOT, 'envoy')).filter((f) => f.endsWith('.yaml')))
+      fs.copyFileSync(path.join(ROOT, 'envoy', file), path.join(copy, file));
+  });
+  afterEach(() => fs.rmSync(copy, { recursive: true, force: true }));
+  const check = (dir: string) =>
+    spawnSync(process.execPath, [RENDER_CLI, '--check', '--out', dir], { encoding: 'utf8', cwd: ROOT });
+
+  it(`equals a fresh render of ${DEFAULT_STAGE}, file for file`, () => {
+    expect(compareWithDir(renderStage(ROOT, DEFAULT_STAGE), path.join(ROOT, 'envoy'), 'envoy')).toEqual([]);
+    expect(
+      Object.values(mesh.sidecars)
+        .map((s) => s.file)
+        .sort(),
+    ).toEqual(COMPOSE.workloads.map((w) => `envoy/${w.name}.yaml`).sort());
+  });
+
+  it('fails the check on a hand edit, a missing file or a stray one, naming each', () => {
+    expect(check(copy).status).toBe(0);
+    const frontend = path.join(copy, 'frontend.yaml');
+    fs.writeFileSync(
+      frontend,
+      fs.readFileSync(frontend, 'utf8').replace('per_try_timeout: 1.5s', 'per_try_timeout: 2s'),
+    );
+    fs.rmSync(path.join(copy, 'thumbnailer.yaml'));
+    fs.writeFileSync(path.join(copy, 'backend.yaml'), 'node: { id: x }\n');
+    const result = check(copy);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${path.relative(ROOT, frontend)} differs from a fresh render`);
+    expect(result.stderr).toContain('thumbnailer.yaml is missing');
+    expect(result.stderr).toContain('backend.yaml is not a rendered sidecar config');
+    expect(result.stderr).toContain('run `npm run -s render-envoy`');
+  });
+
+  it('says in each file that it is generated, from what, and how to render it again', () => {
+    for (const { file } of Object.values(mesh.sidecars)) {
+      const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      expect(text).toMatch(/^# Envoy configuration of [a-z0-9-]+-envoy in docker-compose.yml/);
+      expect(text).toContain(
+        `from the Istio resources of k8s/istio with the overlay k8s/overlays/${DEFAULT_STAGE}; do not edit`,
+      );
+      expect(text).toContain('`npm run -s render-envoy`');
+    }
+  });
+
+  it('renders every stage into configs that hold together with docker-compose.yml', () => {
+    for (const stage of listStages(ROOT)) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `envoy-${stage}-`));
+      try {
+        const out = spawnSync(process.execPath, [RENDER_CLI, '--stage', stage, '--out', dir], {
+          encoding: 'utf8',
+        });
+        expect(out.status).toBe(0);
+        const m = loadMesh({ ENVOY_CONFIG_DIR: dir });
+        expect({ stage, problems: allChecks(m, dir) }).toEqual({ stage, problems: [] });
+        const backend = loadMeshConfig({ root: ROOT, stage }).virtualServices.find(
+          (vs) => vs.metadata.name === 'backend',
+        );
+        const [split] = resolveRoutes(backend!).map((r) =>
+          Object.fromEntries(r.destinations.filter((d) => d.weight > 0).map((d) => [d.subset, d.weight])),
+        );
+        expect({ stage, weights: canaryWeights(m) }).toEqual({ stage, weights: split });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('explains the CLI and refuses bad usage with exit 2', () => {
+    const help = spawnSync(process.execPath, [RENDER_CLI, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npm run -s render-envoy/);
+    const bad = spawnSync(process.execPath, [RENDER_CLI, '--canary', 'ten'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--canary: 'ten' is not a percentage");
+    const unknown = spawnSync(process.execPath, [RENDER_CLI, '--stage', 'canary-7', '--out', copy], {
+      encoding: 'utf8',
+    });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('no overlay named canary-7');
+  });
+});
 
 describe('docker-compose.yml with the Envoy configs in envoy/', () => {
-  it('has a sidecar for every service, started from its template by envoy/start.sh', () => {
-    expect(Object.keys(mesh.sidecars).sort()).toEqual([
-      'backend-v1-envoy',
-      'backend-v2-envoy',
-      'frontend-envoy',
-      'thumbnailer-envoy',
-    ]);
+  it('has a sidecar for every service, running Envoy on its own rendered config', () => {
+    expect(Object.keys(mesh.sidecars).sort()).toEqual(COMPOSE.workloads.map((w) => sidecarName(w)).sort());
     expect(checkSidecarWiring(mesh.compose)).toEqual([]);
   });
 
@@ -111,18 +203,10 @@ describe('docker-compose.yml with the Envoy configs in envoy/', () => {
     expect(checkEnvoyInternals(mesh)).toEqual([]);
   });
 
-  it('splits the backend 90/10 by default, in compose and in the template alike', () => {
-    expect(checkWeights(mesh)).toEqual([]);
-    expect(canaryWeights(mesh)).toEqual({ 'backend-v1': 90, 'backend-v2': 10 });
-    const template = fs.readFileSync(path.join(ROOT, 'envoy/frontend.yaml'), 'utf8');
-    const compose = fs.readFileSync(COMPOSE_FILE, 'utf8');
-    expect(weightDefaults(compose)).toEqual(weightDefaults(template));
-    expect(weightDefaults(template)).toEqual({ BACKEND_V1_WEIGHT: '90', BACKEND_V2_WEIGHT: '10' });
-  });
-
   it('points every cluster at a compose service it shares a network with, on a port that service listens on', () => {
     expect(checkClusterAddresses(mesh)).toEqual([]);
     expect(checkExpose(mesh)).toEqual([]);
+    expect(checkWeights(mesh)).toEqual([]);
   });
 
   it('keeps each app alone with its sidecar, and every URL it is given names that sidecar', () => {
@@ -147,7 +231,7 @@ describe('docker-compose.yml with the Envoy configs in envoy/', () => {
     }
   });
 
-  it('uses mutual TLS between sidecars, MinIO webhook included, with an identity check on both ends', () => {
+  it('uses mutual TLS between sidecars, MinIO webhook included, each end checking the other', () => {
     expect(checkMtls(mesh)).toEqual([]);
   });
 
@@ -171,80 +255,68 @@ describe('docker-compose.yml with the Envoy configs in envoy/', () => {
     expect(checkDevCredentials(fs.readFileSync(COMPOSE_FILE, 'utf8'))).toEqual([]);
   });
 
-  it('gives the canary clusters the agreed Istio circuit breaker and outlier detection', () => {
-    expect(checkCircuitBreakers(mesh, () => AGREED_POLICY)).toEqual([]);
-  });
-
-  it('gives the canary route the agreed timeout and bounded retries', () => {
-    expect(checkRoutePolicy(mesh, AGREED_ROUTE)).toEqual([]);
+  it('writes none of the traffic policy itself: no weight, retry or ejection setting in docker-compose.yml', () => {
+    const settings = fs.readFileSync(COMPOSE_FILE, 'utf8').replace(/#.*$/gm, '');
+    expect(settings).not.toMatch(/weight|retry|outlier|consecutive|per_?try|circuit|eject/i);
   });
 });
 
-// ---------------------------------------------------------------- against the Istio side
+describe('against the cluster manifests (kubectl kustomize k8s/overlays/canary-10)', () => {
+  const objects = renderOverlay(DEFAULT_STAGE);
 
-const OVERLAY = path.join(ROOT, 'k8s/overlays/canary-10');
-const istioSkip = !fs.existsSync(path.join(ROOT, 'k8s'))
-  ? 'k8s/ does not exist yet'
-  : !fs.existsSync(OVERLAY)
-    ? 'k8s/overlays/canary-10 does not exist yet'
-    : undefined;
-
-interface K8sObject {
-  kind: string;
-  metadata: { name: string };
-  spec: {
-    host?: string;
-    hosts?: string[];
-    trafficPolicy?: IstioTrafficPolicy;
-    subsets?: Array<{ name: string; trafficPolicy?: IstioTrafficPolicy }>;
-    http?: Array<{
-      name?: string;
-      route?: Array<{ destination: { host: string; subset?: string }; weight?: number }>;
-    }>;
-  };
-}
-
-const short = (host: string | undefined) => (host ?? '').split('.')[0];
-
-describe(`against the rendered Istio config (${istioSkip ? `skipped: ${istioSkip}` : 'kubectl kustomize k8s/overlays/canary-10'})`, () => {
-  const maybe = istioSkip ? it.skip : it;
-  let objects: K8sObject[] = [];
-
-  beforeAll(() => {
-    if (istioSkip) return;
-    const rendered = execFileSync('kubectl', ['kustomize', OVERLAY], { encoding: 'utf8' });
-    objects = YAML.parseAllDocuments(rendered)
-      .map((doc) => doc.toJS() as K8sObject)
-      .filter(Boolean);
+  it("splits the backend with the stage's VirtualService weights", () => {
+    const vs = find<{ http: { route: { destination: { subset: string }; weight?: number }[] }[] }>(
+      objects,
+      'VirtualService',
+      'backend',
+    );
+    for (const route of vs?.spec.http ?? []) {
+      const weights = Object.fromEntries(
+        route.route.filter((r) => r.weight).map((r) => [r.destination.subset, r.weight]),
+      );
+      expect(weights).toEqual(canaryWeights(mesh));
+    }
+    expect(Object.keys(canaryWeights(mesh)).length).toBeGreaterThan(0);
   });
 
-  maybe(
-    "matches the backend DestinationRule's connection pool and outlier detection, subset by subset",
-    () => {
-      const rule = objects.find((o) => o.kind === 'DestinationRule' && short(o.spec.host) === 'backend');
-      expect(rule).toBeDefined();
-      const policyFor = (cluster: string): IstioTrafficPolicy | undefined => {
-        const subset = rule?.spec.subsets?.find((s) => `backend-${s.name}` === cluster);
-        return subset && { ...rule?.spec.trafficPolicy, ...subset.trafficPolicy };
-      };
-      expect(checkCircuitBreakers(mesh, policyFor)).toEqual([]);
-    },
-  );
-
-  maybe("splits traffic with the canary-10 VirtualService's weights", () => {
-    const service = objects.find(
-      (o) => o.kind === 'VirtualService' && (o.spec.hosts ?? []).map(short).includes('backend'),
-    );
-    expect(service).toBeDefined();
-    for (const route of service?.spec.http ?? []) {
-      const weights = Object.fromEntries(
-        (route.route ?? []).map((r) => [
-          `backend-${r.destination.subset}`,
-          r.weight ?? (route.route?.length === 1 ? 100 : 0),
-        ]),
-      );
-      expect({ route: route.name, weights }).toEqual({ route: route.name, weights: canaryWeights(mesh) });
+  it("runs the pods of k8s/base: each workload's labels, service account, ports and Service port", () => {
+    for (const workload of COMPOSE.workloads) {
+      const deployment = find<WorkloadSpec>(objects, 'Deployment', workload.name);
+      expect({ name: workload.name, labels: deployment?.spec.template.metadata?.labels }).toEqual({
+        name: workload.name,
+        labels: workload.labels,
+      });
+      expect(deployment?.spec.template.spec.serviceAccountName).toBe(workload.serviceAccount);
+      expect(deployment?.spec.template.spec.containers[0]?.ports?.map((p) => p.containerPort)).toEqual([
+        workload.appPort,
+      ]);
+      expect(Number(envOf(service(mesh, workload.name)).PORT)).toBe(workload.appPort);
     }
+    for (const { host, port } of COMPOSE.services) {
+      const svc = find<ServiceSpec>(objects, 'Service', host);
+      expect({ host, ports: svc?.spec.ports.map((p) => p.port) }).toEqual({
+        host,
+        ports: expect.arrayContaining([port]),
+      });
+    }
+    expect(ofKind(objects, 'ServiceAccount').map((sa) => sa.metadata.name)).toEqual(
+      expect.arrayContaining([...new Set(COMPOSE.workloads.map((w) => w.serviceAccount))]),
+    );
+  });
+
+  it("gives the frontend k8s's backend deadline, longer than every backend route's timeout", () => {
+    const k8s = find<WorkloadSpec>(
+      objects,
+      'Deployment',
+      'frontend',
+    )?.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'BACKEND_TIMEOUT_MS')?.value;
+    const compose = envOf(service(mesh, 'frontend')).BACKEND_TIMEOUT_MS;
+    expect(compose).toBe(k8s);
+    const config = loadMeshConfig({ root: ROOT, stage: DEFAULT_STAGE });
+    const timeouts = resolveRoutes(virtualServiceFor(config, 'backend', COMPOSE.namespace)!).map(
+      (r) => r.timeoutMs ?? Infinity,
+    );
+    expect(Number(compose)).toBeGreaterThan(Math.max(...timeouts));
   });
 });
 
@@ -256,9 +328,14 @@ describe('the checks report what breaks', () => {
     change(copy);
     return copy;
   };
+  const config = (m: Mesh, sidecar: string): Bootstrap =>
+    (m.sidecars[sidecar] as { config: Bootstrap }).config;
   const clusterNamed = (m: Mesh, sidecar: string, name: string) =>
-    m.sidecars[sidecar]?.config.static_resources.clusters.find((c) => c.name === name);
+    config(m, sidecar).static_resources.clusters.find((c) => c.name === name);
+  const listenerNamed = (m: Mesh, sidecar: string, name: string) =>
+    config(m, sidecar).static_resources.listeners.find((l) => l.name === name);
   const canaryRoute = (m: Mesh) => canary(m)?.route.route;
+  const MINIO = 'outbound|9000||minio.mesh-demo.svc.cluster.local';
 
   it('a weight that no longer adds up to 100', () => {
     const m = broken((copy) => {
@@ -279,40 +356,42 @@ describe('the checks report what breaks', () => {
 
   it('a route to a cluster that does not exist', () => {
     const m = broken((copy) => {
-      const listener = frontend(copy).static_resources.listeners.find((l) => l.name === 'outbound_minio');
+      const listener = listenerNamed(copy, 'frontend-envoy', 'outbound_0.0.0.0_9000');
       const route = listener && routesOf(listener)[0]?.route;
       if (route) route.cluster = 'minio-typo';
     });
     expect(checkEnvoyInternals(m)).toEqual([
-      expect.stringMatching(/outbound_minio sends to unknown cluster 'minio-typo'/),
+      expect.stringMatching(/outbound_0.0.0.0_9000 sends to unknown cluster 'minio-typo'/),
     ]);
   });
 
   it('a cluster port the target does not listen on', () => {
     const m = broken((copy) => {
-      const endpoint = endpointsOf(clusterNamed(copy, 'frontend-envoy', 'backend-v2') ?? { name: '' })[0];
+      const endpoint = endpointsOf(clusterNamed(copy, 'frontend-envoy', V2) ?? { name: '' })[0];
       if (endpoint) endpoint.port_value = 8444;
     });
     expect(checkClusterAddresses(m)).toEqual([
-      expect.stringMatching(
-        /cluster backend-v2 points at backend-v2-envoy:8444, but backend-v2-envoy listens on 8443, 8000, 4318/,
-      ),
+      `frontend-envoy: cluster ${V2} points at backend-v2-envoy:8444, but backend-v2-envoy listens on 8443, 8000, 4318`,
     ]);
   });
 
   it('a cluster address that is no compose service, or one on another network', () => {
     const m = broken((copy) => {
-      const minio = endpointsOf(clusterNamed(copy, 'frontend-envoy', 'minio') ?? { name: '' })[0];
+      const minio = endpointsOf(clusterNamed(copy, 'frontend-envoy', MINIO) ?? { name: '' })[0];
       if (minio) minio.address = 'minio-old';
-      const dynamo = endpointsOf(clusterNamed(copy, 'backend-v1-envoy', 'local_app') ?? { name: '' })[0];
-      if (dynamo) dynamo.address = 'thumbnailer';
+      const app = endpointsOf(clusterNamed(copy, 'backend-v1-envoy', 'inbound|8080||') ?? { name: '' })[0];
+      if (app) app.address = 'thumbnailer';
     });
     expect(checkClusterAddresses(m)).toEqual([
-      expect.stringMatching(
-        /frontend-envoy: cluster minio points at 'minio-old', which is no compose service/,
-      ),
-      expect.stringMatching(/backend-v1-envoy: cluster local_app points at thumbnailer, on no network/),
+      `frontend-envoy: cluster ${MINIO} points at 'minio-old', which is no compose service`,
+      'backend-v1-envoy: cluster inbound|8080|| points at thumbnailer, on no network backend-v1-envoy is on',
     ]);
+    expect(checkAppEnv(m)).toEqual(
+      expect.arrayContaining([
+        'backend-v1-envoy: no cluster reaches backend-v1:8080',
+        'backend-v1-envoy: reaches thumbnailer past its sidecar',
+      ]),
+    );
   });
 
   it('a listener that expose does not list', () => {
@@ -346,84 +425,57 @@ describe('the checks report what breaks', () => {
         'http://frontend-envoy:9000';
     });
     expect(checkAppEnv(m)).toEqual([
-      expect.stringMatching(/BACKEND_URL=.* reaches minio, expected backend-v1, backend-v2/),
+      expect.stringMatching(/BACKEND_URL=.* reaches minio, expected some of backend-v1, backend-v2/),
     ]);
   });
 
-  it("outlier detection or circuit breaker values that are not Istio's", () => {
-    const m = broken((copy) => {
-      const cluster = clusterNamed(copy, 'frontend-envoy', 'backend-v1');
-      if (cluster?.outlier_detection) cluster.outlier_detection.consecutive_5xx = 3;
-      const thresholds = clusterNamed(copy, 'frontend-envoy', 'backend-v2')?.circuit_breakers
-        ?.thresholds?.[0];
-      if (thresholds) thresholds.max_pending_requests = 1024;
-    });
-    expect(checkCircuitBreakers(m, () => AGREED_POLICY)).toEqual([
-      "frontend-envoy: cluster backend-v1 consecutive_5xx is 3, Istio's would be 5",
-      "frontend-envoy: cluster backend-v2 max_pending_requests is 1024, Istio's would be 50",
-    ]);
-    const withoutGateway: IstioTrafficPolicy = {
-      ...AGREED_POLICY,
-      outlierDetection: { ...AGREED_POLICY.outlierDetection, consecutiveGatewayErrors: undefined },
-    };
-    expect(checkCircuitBreakers(mesh, () => withoutGateway)).toContain(
-      "frontend-envoy: cluster backend-v1 enforcing_consecutive_gateway_failure is 100, Istio's would be 0",
-    );
-  });
-
-  it('a single-host subset that could never be ejected', () => {
-    const m = broken((copy) => {
-      const cluster = clusterNamed(copy, 'frontend-envoy', 'backend-v2');
-      if (cluster?.outlier_detection) delete cluster.outlier_detection.always_eject_one_host;
-    });
-    expect(checkCircuitBreakers(m, () => AGREED_POLICY)).toEqual([
-      expect.stringMatching(/backend-v2 .* needs always_eject_one_host/),
-    ]);
-  });
-
-  it("retries or a timeout that are not the VirtualService's", () => {
-    const m = broken((copy) => {
-      const route = canaryRoute(copy);
-      if (route?.retry_policy) route.retry_policy.num_retries = 5;
-      if (route) route.timeout = '15s';
-    });
-    expect(checkRoutePolicy(m, AGREED_ROUTE)).toEqual([
-      expect.stringMatching(/timeout is 15s, not 5s/),
-      expect.stringMatching(/num_retries is 5, not 2/),
-    ]);
-  });
-
-  it('a hop between sidecars without mTLS, or with an identity the other end refuses', () => {
+  it('a hop between sidecars without mTLS, or with an identity the other end does not admit', () => {
     const plain = broken((copy) => {
-      const cluster = clusterNamed(copy, 'frontend-envoy', 'backend-v1');
+      const cluster = clusterNamed(copy, 'frontend-envoy', V1);
       if (cluster) delete cluster.transport_socket;
     });
     expect(checkMtls(plain)).toEqual([
-      expect.stringMatching(
-        /cluster backend-v1 reaches sidecar backend-v1-envoy without a client certificate/,
-      ),
+      `frontend-envoy: cluster ${V1} reaches sidecar backend-v1-envoy without a client certificate`,
     ]);
     const stranger = broken((copy) => {
-      const certificate = clusterNamed(copy, 'frontend-envoy', 'backend-v2')?.transport_socket?.typed_config
+      const certificate = clusterNamed(copy, 'frontend-envoy', V2)?.transport_socket?.typed_config
         .common_tls_context?.tls_certificates?.[0]?.certificate_chain;
       if (certificate) certificate.filename = '/etc/envoy/certs/thumbnailer.crt';
     });
     expect(checkMtls(stranger)).toEqual([
-      expect.stringMatching(
-        new RegExp(`presents ${SPIFFE_PREFIX}thumbnailer, which backend-v2-envoy:8443 does not accept`),
-      ),
+      `frontend-envoy: cluster ${V2} presents ${identity('thumbnailer')}, which no authorization policy of backend-v2-envoy:8443 names`,
+    ]);
+    const impostor = broken((copy) => {
+      const matcher = clusterNamed(copy, 'frontend-envoy', V1)?.transport_socket?.typed_config
+        .common_tls_context?.validation_context?.match_typed_subject_alt_names?.[0]?.matcher;
+      if (matcher) matcher.exact = identity('thumbnailer');
+    });
+    expect(checkMtls(impostor)).toEqual([
+      `frontend-envoy: cluster ${V1} accepts ${identity('thumbnailer')}, but backend-v1-envoy presents ${identity('backend')}`,
     ]);
     const open = broken((copy) => {
-      const listener =
-        copy.sidecars['thumbnailer-envoy']?.config.static_resources.listeners[0]?.filter_chains[0];
-      if (listener) delete listener.transport_socket;
+      const chain = listenerNamed(copy, 'thumbnailer-envoy', 'inbound_0.0.0.0_8443')?.filter_chains[0];
+      if (chain) delete chain.transport_socket;
     });
     expect(checkMtls(open)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/thumbnailer-envoy: inbound listener inbound_mtls is not mTLS/),
-        expect.stringMatching(/minio: webhook thumbnailer: thumbnailer-envoy:8443 does not terminate TLS/),
+        'thumbnailer-envoy: inbound listener inbound_0.0.0.0_8443 is not mTLS only',
+        'minio: webhook thumbnailer: thumbnailer-envoy:8443 does not terminate TLS',
       ]),
     );
+  });
+
+  it("a webhook call the thumbnailer's authorization policies refuse", () => {
+    const m = broken((copy) => {
+      const listener = listenerNamed(copy, 'thumbnailer-envoy', 'inbound_0.0.0.0_8443');
+      const rules = listener ? rbacOf(listener)[0] : undefined;
+      const policies = (rules?.policies ?? {}) as Record<string, { permissions: unknown[] }>;
+      for (const policy of Object.values(policies))
+        policy.permissions = [{ header: { name: ':method', string_match: { exact: 'PUT' } } }];
+    });
+    expect(checkMtls(m)).toEqual([
+      `minio: webhook thumbnailer: POST /events from ${identity('minio')} is refused by the authorization policies of thumbnailer-envoy`,
+    ]);
   });
 
   it('a certificate the config reads that is not mounted, or not from gen-certs.sh', () => {
@@ -473,14 +525,19 @@ describe('the checks report what breaks', () => {
     ]);
   });
 
-  it('a sidecar whose template is not mounted from envoy/', () => {
+  it("a sidecar that mounts no config, or another app's", () => {
     const compose = loadCompose();
-    const sidecar = compose.services['thumbnailer-envoy'] as ComposeService;
-    sidecar.volumes = (sidecar.volumes ?? []).filter(
-      (v) => typeof v === 'string' || v.target !== '/etc/envoy/thumbnailer.yaml',
+    const thumbnailer = compose.services['thumbnailer-envoy'] as ComposeService;
+    thumbnailer.volumes = (thumbnailer.volumes ?? []).filter(
+      (v) => typeof v === 'string' || v.target !== '/etc/envoy/envoy.yaml',
     );
+    const v2 = (compose.services['backend-v2-envoy'] as ComposeService).volumes ?? [];
+    for (const volume of v2)
+      if (typeof volume !== 'string' && volume.target === '/etc/envoy/envoy.yaml')
+        volume.source = './envoy/backend-v1.yaml';
     expect(checkSidecarWiring(compose)).toEqual([
-      'thumbnailer-envoy: /etc/envoy/thumbnailer.yaml is not mounted',
+      'backend-v2-envoy: /etc/envoy/envoy.yaml should be ./envoy/backend-v2.yaml, read-only',
+      'thumbnailer-envoy: /etc/envoy/envoy.yaml is not mounted',
     ]);
   });
 
@@ -493,34 +550,44 @@ describe('the checks report what breaks', () => {
 
 // ---------------------------------------------------------------- the scripts, run for real
 
-const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync('bash', [file, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-
 describe('scripts/set-weights.sh', () => {
   it.each([
-    [50, 50],
-    [0, 100],
-  ])('--dry-run %i %i renders a frontend config that passes every check', (v1, v2) => {
-    const result = run(SET_WEIGHTS, ['--dry-run', String(v1), String(v2)]);
+    [['50', '50'], 'canary-50', /-\s+weight: 90\n\+\s+weight: 50\n/],
+    [['--canary', '100'], 'canary-100', /-\s+weight: 10\n\+\s+weight: 100\n/],
+  ])('--dry-run %j renders %s and would recreate only the frontend sidecar', (args, stage, change) => {
+    const result = run(SET_WEIGHTS, ['--dry-run', ...args]);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    const m = clone(mesh);
-    (m.sidecars['frontend-envoy'] as { config: Bootstrap }).config = YAML.parse(result.stdout) as Bootstrap;
-    expect(canaryWeights(m)).toEqual({ 'backend-v1': v1, 'backend-v2': v2 });
-    expect(allChecks(m)).toEqual([]);
+    expect(result.stdout).toContain(
+      `# stage ${stage} (k8s/overlays/${stage}), compared with the configs in envoy/`,
+    );
+    expect(result.stdout).toContain('--- envoy/frontend.yaml\n+++ envoy/stage/frontend.yaml');
+    expect(result.stdout).not.toContain('backend-v1.yaml');
+    expect(result.stdout).toMatch(change);
+    expect(result.stdout).toContain(
+      '# would run: ENVOY_CONFIG_DIR=./envoy/stage docker compose up -d --no-deps --force-recreate --wait frontend-envoy',
+    );
   });
 
-  it('has the same effect as starting compose with the weights in the environment', () => {
-    const m = loadMesh({ BACKEND_V1_WEIGHT: '50', BACKEND_V2_WEIGHT: '50' });
-    expect(canaryWeights(m)).toEqual({ 'backend-v1': 50, 'backend-v2': 50 });
-    expect(allChecks(m)).toEqual([]);
+  it('changes nothing for the stage compose already runs', () => {
+    const result = run(SET_WEIGHTS, ['--dry-run', '90', '10']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      '# stage canary-10 (k8s/overlays/canary-10): no sidecar config changes, nothing to recreate\n',
+    );
   });
 
   it.each([
+    [
+      ['60', '40'],
+      /no stage under k8s\/overlays\/ splits the backend 60\/40; the stages: canary-10 v1=90 v2=10; canary-100 v1=0 v2=100; canary-50 v1=50 v2=50/,
+    ],
     [['60', '50'], /must add up to 100, got 60 \+ 50 = 110/],
     [['abc', '10'], /'abc' is not a whole number from 0 to 100/],
     [['101', '0'], /'101' is not a whole number/],
     [['90'], /expected two weights/],
+    [['--canary', '7'], /k8s\/overlays\/canary-7 does not exist/],
+    [['--canary', '50', '50', '50'], /give --canary STAGE or V1 V2, not both/],
   ])('refuses %j', (args, message) => {
     const result = run(SET_WEIGHTS, ['--dry-run', ...args]);
     expect(result.status).toBe(2);
@@ -531,46 +598,9 @@ describe('scripts/set-weights.sh', () => {
   it('explains itself with --help', () => {
     const result = run(SET_WEIGHTS, ['--help']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/docker compose up -d --no-deps --wait frontend-envoy/);
-  });
-});
-
-describe('envoy/start.sh', () => {
-  it('renders each template with its defaults exactly as the config validator reads it', () => {
-    for (const template of ['envoy/frontend.yaml', 'envoy/backend.yaml', 'envoy/thumbnailer.yaml']) {
-      const text = fs.readFileSync(path.join(ROOT, template), 'utf8');
-      const withDefaults = text.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}/g, '$1');
-      expect(renderTemplate(template, {})).toBe(
-        withDefaults.endsWith('\n') ? withDefaults : `${withDefaults}\n`,
-      );
-    }
-  });
-
-  it('gives each backend sidecar its own name and app', () => {
-    for (const version of ['v1', 'v2']) {
-      const { config } = mesh.sidecars[`backend-${version}-envoy`] as { config: Bootstrap };
-      expect(config.node?.id).toBe(`backend-${version}-envoy`);
-      const local = config.static_resources.clusters.find((c) => c.name === 'local_app');
-      expect(endpointsOf(local ?? { name: '' })).toEqual([
-        { address: `backend-${version}`, port_value: 8080 },
-      ]);
-    }
-  });
-
-  it('refuses a value that could change the YAML around it', () => {
-    const result = spawnSync(
-      'sh',
-      [path.join(ROOT, 'envoy/start.sh'), '--render', path.join(ROOT, 'envoy/frontend.yaml')],
-      {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, BACKEND_V1_WEIGHT: '90\n  evil: true' },
-      },
+    expect(result.stdout).toMatch(
+      /ENVOY_CONFIG_DIR=.\/envoy\/stage docker compose up -d --no-deps --force-recreate --wait/,
     );
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(
-      /BACKEND_V1_WEIGHT='90\n {2}evil: true' has characters a config value may not contain/,
-    );
-    expect(result.stdout).toBe('');
   });
 });
 
@@ -614,12 +644,10 @@ describe('envoy/admin.sh', () => {
 });
 
 describe('scripts/gen-certs.sh', () => {
-  const identities = {
-    frontend: ['frontend-envoy'],
-    backend: ['backend-v1-envoy', 'backend-v2-envoy'],
-    thumbnailer: ['thumbnailer-envoy'],
-    minio: ['minio'],
-  };
+  // Per service account: the sidecars that present it, which peers dial by name; MinIO's webhook is a client.
+  const identities: Record<string, string[]> = { minio: ['minio'] };
+  for (const workload of COMPOSE.workloads)
+    (identities[workload.serviceAccount] ??= []).push(sidecarName(workload));
 
   it('writes a CA and one certificate per identity that openssl verifies against it', () => {
     expect(generated).toEqual(
@@ -638,13 +666,11 @@ describe('scripts/gen-certs.sh', () => {
     expect(fs.statSync(path.join(certDir, 'ca.key')).mode & 0o777).toBe(0o600);
   });
 
-  it('puts the SPIFFE identity and the DNS names peers dial in each certificate, for client and server use', () => {
+  it("puts Istio's SPIFFE ID and the DNS names peers dial in each certificate, for client and server use", () => {
     for (const [id, names] of Object.entries(identities)) {
       const file = path.join(certDir, `${id}.crt`);
-      expect(subjectAltNames(file)).toEqual([
-        `URI:${SPIFFE_PREFIX}${id}`,
-        ...names.map((name) => `DNS:${name}`),
-      ]);
+      expect(subjectAltNames(file)).toEqual([`URI:${identity(id)}`, ...names.map((name) => `DNS:${name}`)]);
+      expect(identity(id)).toBe(`spiffe://cluster.local/ns/mesh-demo/sa/${id}`);
       const usage = execFileSync('openssl', ['x509', '-in', file, '-noout', '-ext', 'extendedKeyUsage'], {
         encoding: 'utf8',
       });
@@ -652,29 +678,32 @@ describe('scripts/gen-certs.sh', () => {
     }
   });
 
-  it('makes certificates that fit what the Envoy configs check: SNI names and SAN identities', () => {
-    const sansOf = (identity: string | undefined) =>
-      subjectAltNames(path.join(certDir, `${(identity ?? '').replace(SPIFFE_PREFIX, '')}.crt`));
+  it('makes the identities the rendered configs expect of peers and the authorization policies name', () => {
+    const issued = Object.keys(identities).flatMap((id) => subjectAltNames(path.join(certDir, `${id}.crt`)));
+    const text = Object.values(mesh.sidecars)
+      .map(({ file }) => fs.readFileSync(path.join(ROOT, file), 'utf8'))
+      .join('\n');
+    const expected = [...new Set(text.match(/spiffe:\/\/[a-z0-9./-]+/g))];
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    for (const id of expected) expect(issued).toContain(`URI:${id}`);
+    // Each sidecar's certificate is the one its peers expect of it.
     for (const { config } of Object.values(mesh.sidecars)) {
       for (const cluster of config.static_resources.clusters) {
         const context = cluster.transport_socket?.typed_config;
         if (!context) continue;
         const target = endpointsOf(cluster)[0]?.address as string;
-        const listener = mesh.sidecars[target]?.config.static_resources.listeners.find(
-          (l) => l.name === 'inbound_mtls',
+        const inbound = mesh.sidecars[target]?.config.static_resources.listeners.find((l) =>
+          l.name.startsWith('inbound_'),
         );
-        const served = sansOf(identityOf(listener?.filter_chains[0]?.transport_socket?.typed_config));
-        expect(served).toContain(`DNS:${context.sni}`);
-        for (const san of context.common_tls_context?.validation_context?.match_typed_subject_alt_names ??
-          []) {
-          expect(served).toContain(`URI:${san.matcher?.exact}`);
-        }
+        const presented = identityOf(inbound?.filter_chains[0]?.transport_socket?.typed_config);
+        for (const san of context.common_tls_context?.validation_context?.match_typed_subject_alt_names ?? [])
+          expect(presented).toBe(san.matcher?.exact);
       }
     }
     const webhook = new URL(
       String(service(mesh, 'minio').environment?.MINIO_NOTIFY_WEBHOOK_ENDPOINT_thumbnailer),
     );
-    expect(sansOf(`${SPIFFE_PREFIX}thumbnailer`)).toContain(`DNS:${webhook.hostname}`);
+    expect(subjectAltNames(path.join(certDir, 'thumbnailer.crt'))).toContain(`DNS:${webhook.hostname}`);
   });
 
   it('makes certificates that complete a mutual TLS handshake, and a client without one is refused', async () => {
@@ -710,7 +739,7 @@ describe('scripts/gen-certs.sh', () => {
       });
     try {
       expect(await connect({ key: read('frontend.key'), cert: read('frontend.crt') })).toBe('hello');
-      expect(peers).toEqual([`URI:${SPIFFE_PREFIX}frontend, DNS:frontend-envoy`]);
+      expect(peers).toEqual([`URI:${identity('frontend')}, DNS:frontend-envoy`]);
       expect(await connect({})).toMatch(/^error: .*(certificate required|alert|ECONNRESET|socket hang up)/i);
       expect(peers).toHaveLength(1);
     } finally {

@@ -41,10 +41,14 @@ describe('promote.sh', () => {
     },
   );
 
-  it('--target compose --dry-run prints the frontend sidecar config with the weights', async () => {
+  it('--target compose --dry-run prints how the stage changes the sidecar configs it renders', async () => {
     const result = await runScript('promote.sh', ['--target', 'compose', '--dry-run', '50']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/- name: backend-v1\s+weight: 50\s+- name: backend-v2\s+weight: 50/);
+    expect(result.stdout).toContain('# stage canary-50 (k8s/overlays/canary-50)');
+    expect(result.stdout).toMatch(
+      /\|v1\|backend\.mesh-demo\.svc\.cluster\.local\n-\s+weight: 90\n\+\s+weight: 50\n/,
+    );
+    expect(result.stdout).toContain('--force-recreate --wait frontend-envoy');
   });
 
   describe('applying (kubectl apply recorded by a stand-in)', () => {
@@ -137,8 +141,8 @@ describe('circuit-breaker.sh', () => {
     expect(commands(result.stdout)).toEqual([
       'BACKEND_V2_FAULT_ERROR_RATE=1 docker compose up -d --wait backend-v2',
       "for i in $(seq 1 100); do curl -s -o /dev/null -w '%{http_code}\\n' http://localhost:8080/api/version; done | sort | uniq -c",
-      "docker compose exec -T frontend-envoy bash /etc/envoy/admin.sh 'stats?filter=backend-v2.outlier_detection'",
-      "docker compose exec -T frontend-envoy bash /etc/envoy/admin.sh clusters | grep 'backend-v2.*health_flags'",
+      "docker compose exec -T frontend-envoy bash /etc/envoy/admin.sh 'stats?filter=outbound.80.v2.backend.*outlier_detection'",
+      "docker compose exec -T frontend-envoy bash /etc/envoy/admin.sh clusters | grep 'outbound|80|v2|backend.*health_flags'",
       'docker compose up -d --wait backend-v2',
     ]);
   });
