@@ -78,7 +78,7 @@ function connectionManager(options: HttpListenerOptions): EnvoyObject {
     codec_type: 'AUTO',
     // Istio's edge: the client's address is the TCP peer; inside the mesh, paths are normalized before
     // policies read them (its default BASE normalization).
-    ...(role === 'gateway' && { use_remote_address: true, request_headers_timeout: '10s' }),
+    ...(role === 'gateway' && { use_remote_address: true }),
     ...(role !== 'outbound' && { normalize_path: true }),
     // The app sees who called: Istio's sidecars append the peer's certificate details.
     ...(role === 'inbound' && {
