@@ -10,7 +10,8 @@ usage() {
 Usage: scripts/upload.sh [options] [IMAGE...]
 
 Uploads images to $BASE_URL/api/images, polls $BASE_URL/api/images/<id>/thumbnail until it answers
-200 or the deadline passes, and prints each upload's latency (upload start to thumbnail ready) and
+200, says the thumbnail failed (a damaged image: 404 with "thumbnail": "failed"), or the deadline
+passes, and prints each upload's latency (upload start to thumbnail ready) and
 the p50/p90/p99/max over all of them. Without IMAGE a small built-in PNG is uploaded.
 
 Options:
@@ -28,7 +29,7 @@ Environment:
 Percentiles are nearest-rank over the uploads that got their thumbnail. Works with either thumbnail
 maker: npm start runs the thumbnailer by default, --thumbnails=lambda runs the imageProcessor.
 
-Exit status: 0 every thumbnail arrived in time; 1 an upload failed or a thumbnail missed its deadline;
+Exit status: 0 every thumbnail arrived in time; 1 an upload failed, a thumbnail failed or missed its deadline;
 2 bad usage or a missing tool (curl, jq, awk, base64).
 EOF
 }
@@ -101,9 +102,9 @@ now_ms() {
 
 poll_s=$(awk -v ms="$poll_ms" 'BEGIN { printf "%.3f", ms / 1000 }')
 
-# One upload: writes "ok|fail <n> <upload ms> <total ms> <id> <detail>" to $work/result.<n>.
+# One upload: writes "ok|fail <n> <upload ms> <total ms> <key> <detail>" to $work/result.<n>.
 upload_one() {
-  local n=$1 image=$2 started uploaded answer status body id deadline
+  local n=$1 image=$2 started uploaded answer status body id key deadline reason
   started=$(now_ms)
   if ! answer=$(curl -sS -m "$timeout" -w '\n%{http_code}' -F "file=@$image" "$base_url/api/images" 2>&1); then
     echo "fail $n 0 0 - upload: ${answer%%$'\n'*}" >"$work/result.$n"
@@ -113,26 +114,33 @@ upload_one() {
   status=${answer##*$'\n'}
   body=${answer%$'\n'*}
   id=$(jq -r '.id // empty' <<<"$body" 2>/dev/null || true)
+  key=$(jq -r '.key // empty' <<<"$body" 2>/dev/null || true)
   if [ "$status" != 201 ] || [ -z "$id" ]; then
     echo "fail $n $((uploaded - started)) 0 - upload answered $status: ${body:0:120}" >"$work/result.$n"
     return
   fi
+  key=${key// /_}
   deadline=$((started + timeout * 1000))
-  local target=/dev/null
-  if [ -n "$out" ]; then target="$out/$id-$(basename "$image")"; fi
   while :; do
-    status=$(curl -sS -m "$timeout" -o "$target" -w '%{http_code}' "$base_url/api/images/$id/thumbnail" 2>/dev/null) ||
+    status=$(curl -sS -m "$timeout" -o "$work/thumbnail.$n" -w '%{http_code}' "$base_url/api/images/$id/thumbnail" 2>/dev/null) ||
       status=000
     if [ "$status" = 200 ]; then
-      echo "ok $n $((uploaded - started)) $(($(now_ms) - started)) $id $(basename "$image")" >"$work/result.$n"
+      if [ -n "$out" ]; then mv "$work/thumbnail.$n" "$out/$n-$(basename "$image")"; fi
+      echo "ok $n $((uploaded - started)) $(($(now_ms) - started)) $key $(basename "$image")" >"$work/result.$n"
+      return
+    fi
+    # A 404 that says "failed": there will be no thumbnail (a damaged image), so stop waiting.
+    reason=$(jq -r 'select(.thumbnail == "failed") | .error' "$work/thumbnail.$n" 2>/dev/null || true)
+    if [ "$status" = 404 ] && [ -n "$reason" ]; then
+      echo "fail $n $((uploaded - started)) 0 $key $reason" >"$work/result.$n"
       return
     fi
     if [ "$status" != 404 ] && [ "$status" != 000 ]; then
-      echo "fail $n $((uploaded - started)) 0 $id thumbnail answered $status" >"$work/result.$n"
+      echo "fail $n $((uploaded - started)) 0 $key thumbnail answered $status" >"$work/result.$n"
       return
     fi
     if [ "$(now_ms)" -ge "$deadline" ]; then
-      echo "fail $n $((uploaded - started)) 0 $id no thumbnail within ${timeout}s" >"$work/result.$n"
+      echo "fail $n $((uploaded - started)) 0 $key no thumbnail within ${timeout}s" >"$work/result.$n"
       return
     fi
     sleep "$poll_s"
@@ -151,17 +159,17 @@ for ((i = 1; i <= count; i++)); do
 done
 wait
 
-printf '\n  %5s  %-36s  %9s  %9s  %s\n' '#' id 'upload ms' 'total ms' image
+printf '\n  %5s  %9s  %9s  %s\n' '#' 'upload ms' 'total ms' 'key (spaces as _), image'
 failed=0
 for ((i = 1; i <= count; i++)); do
   if [ ! -f "$work/result.$i" ]; then echo "fail $i 0 0 - the upload's job ended without a result" >"$work/result.$i"; fi
-  read -r outcome n upload_ms total_ms id detail <"$work/result.$i"
+  read -r outcome n upload_ms total_ms key detail <"$work/result.$i"
   if [ "$outcome" = ok ]; then
-    printf '  %5d  %-36s  %9d  %9d  %s\n' "$n" "$id" "$upload_ms" "$total_ms" "$detail"
+    printf '  %5d  %9d  %9d  %s  %s\n' "$n" "$upload_ms" "$total_ms" "$key" "$detail"
     echo "$total_ms" >>"$work/latencies"
   else
     failed=$((failed + 1))
-    printf '  %5d  %-36s  %9s  %9s  FAILED: %s\n' "$n" "$id" "$upload_ms" '-' "$detail"
+    printf '  %5d  %9s  %9s  %s  FAILED: %s\n' "$n" "$upload_ms" '-' "$key" "$detail"
   fi
 done
 

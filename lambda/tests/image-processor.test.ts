@@ -164,8 +164,8 @@ describe('imageProcessor handler', () => {
     }
     const error = logLines().find((line) => line.level === 'error');
     expect(error).toMatchObject({
-      msg: 'object store failed; the event will be retried',
-      failures: [{ bucket: BUCKET, key: event.Records[0]!.s3.object.key }],
+      msg: 'object store failed; the event is to be delivered again',
+      failed: [{ bucket: BUCKET, key: event.Records[0]!.s3.object.key }],
     });
   });
 });

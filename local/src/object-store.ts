@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { conformToS3 } from './s3-conformance';
 
 /** s3rver's own dev credentials; it accepts no others. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -45,6 +46,7 @@ export async function startObjectStore(port: number, bucket: string): Promise<Lo
       directory,
       configureBuckets: [{ name: bucket }],
     });
+    conformToS3(instance);
     instance.on('event', (event: { Records: S3EventRecord[] }) =>
       event.Records.forEach((record) => listeners.forEach((listener) => listener(record))),
     );

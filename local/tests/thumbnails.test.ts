@@ -7,11 +7,12 @@ async function upload(
   frontend: string,
   image: Buffer,
   name: string,
-): Promise<{ id: string; status: number }> {
+): Promise<{ id: string; key: string; imageUrl: string; status: number }> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(image)]), name);
   const response = await fetch(`${frontend}/api/images`, { method: 'POST', body: form });
-  return { ...((await response.json()) as { id: string }), status: response.status };
+  const body = (await response.json()) as { id: string; key: string; imageUrl: string };
+  return { ...body, status: response.status };
 }
 
 async function waitForThumbnail(frontend: string, id: string, timeoutMs: number): Promise<Buffer> {
@@ -30,11 +31,14 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
   let frontend: string;
   /** What the event delivery reported: retries and drops. */
   const deliveryLog: string[] = [];
+  /** Everything the frontend process wrote, stdout and stderr. */
+  const frontendOutput: string[] = [];
 
   beforeAll(async () => {
     stack = await startTestStack({
       log: (service, line) => {
         if (service === 'stack') deliveryLog.push(line);
+        if (service === 'frontend') frontendOutput.push(line);
       },
     });
     frontend = stack.url('frontend');
@@ -53,6 +57,27 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
     );
   }, 30_000);
 
+  it('downloads an image and its thumbnail 50 times each without a listener warning in the output', async () => {
+    const { id, imageUrl, status } = await upload(frontend, await sampleImage('png', 320, 240), 'often.png');
+    expect(status).toBe(201);
+    const thumbnail = await waitForThumbnail(frontend, id, 5000);
+    const image = Buffer.from(await (await fetch(`${frontend}${imageUrl}`)).arrayBuffer());
+    const before = frontendOutput.length;
+    for (let i = 0; i < 50; i += 1) {
+      for (const [url, expected] of [
+        [imageUrl, image],
+        [`/api/images/${id}/thumbnail`, thumbnail],
+      ] as const) {
+        const response = await fetch(`${frontend}${url}`);
+        expect(response.status).toBe(200);
+        expect(Buffer.compare(Buffer.from(await response.arrayBuffer()), expected)).toBe(0);
+      }
+    }
+    // Warnings are written as the process emits them; give the last one time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(frontendOutput.slice(before).filter((line) => /Warning/.test(line))).toEqual([]);
+  }, 60_000);
+
   it('loses none of 20 concurrent uploads', async () => {
     const images = await Promise.all(Array.from({ length: 20 }, (_, i) => sampleImage('png', 300 + i, 200)));
     const uploads = await Promise.all(images.map((image, i) => upload(frontend, image, `batch ${i}.png`)));
@@ -62,9 +87,9 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
   }, 60_000);
 
   it('treats the same event delivered twice as one thumbnail, no error', async () => {
-    const { id } = await upload(frontend, await sampleImage('webp'), 'twice.webp');
+    const { id, key } = await upload(frontend, await sampleImage('webp'), 'twice.webp');
     await waitForThumbnail(frontend, id, 5000);
-    const event = minioEvent(`uploads/${id}/twice.webp`);
+    const event = minioEvent(key);
     const answers = await Promise.all(
       [1, 2].map(async () => {
         const response = await fetch(`${stack.url('thumbnailer')}/events`, {

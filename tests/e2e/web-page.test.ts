@@ -5,8 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import sharp from 'sharp';
+import { createS3Client } from '@twin/thumbnails';
 import { freePort, ServiceProcess, type Stack } from '../../local/src';
 import { startTestStack } from '../support/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
@@ -287,6 +289,102 @@ describe('the web page in headless Chromium (real local stack)', () => {
         url: `${frontend}/api/products`,
       },
     ]);
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.failedRequests).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('labels a failed thumbnail failed, pages the gallery, and shows an object put straight into the bucket', async () => {
+    // What `aws s3 cp photo.jpg s3://images/uploads/photo.jpg` does: one PutObject, nothing from the frontend.
+    const s3 = createS3Client({
+      endpoint: stack.endpoints.find((e) => e.name === 's3')?.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    const photo = await sharp(await sampleImage(640, 480))
+      .jpeg()
+      .toBuffer();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'images',
+        Key: 'uploads/photo.jpg',
+        Body: photo,
+        ContentType: 'image/jpeg',
+      }),
+    );
+    s3.destroy();
+    // More uploads than one page of the gallery holds.
+    for (let i = 0; i < 8; i += 1) {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(await sampleImage(300 + i, 200))]), `batch ${i}.png`);
+      expect((await fetch(`${frontend}/api/images`, { method: 'POST', body: form })).status).toBe(201);
+    }
+
+    const { page, problems } = await openPage(context, frontend, 1280, 900);
+    const apiImagesRequests: number[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/images' && request.method() === 'GET')
+        apiImagesRequests.push(Date.now());
+    });
+    // A JPEG cut off at 60%: its header is whole, so the upload is taken; its pixels are not.
+    const whole = await sharp(await sampleImage(800, 600))
+      .jpeg()
+      .toBuffer();
+    await page.getByLabel('Image (JPEG, PNG, WebP, GIF, AVIF or TIFF)', { exact: true }).setInputFiles({
+      name: 'damaged.jpg',
+      mimeType: 'image/jpeg',
+      buffer: whole.subarray(0, Math.floor(whole.length * 0.6)),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const failed = page.locator('.tile[data-state="failed"]', { hasText: 'damaged.jpg' });
+    await failed.waitFor({ timeout: 15_000 });
+    await expect(failed.locator('.tile-meta').textContent()).resolves.toMatch(/thumbnail failed$/);
+    await expect(failed.locator('.tile-reason').textContent()).resolves.toMatch(/premature end of JPEG/i);
+    await expect(page.locator('#gallery-status').textContent()).resolves.toMatch(
+      /^No thumbnail for “damaged\.jpg”: image could not be decoded/,
+    );
+    // Once nothing on the page is pending, the gallery stops polling every second.
+    await page.waitForFunction(
+      () => document.querySelectorAll('.tile[data-state="pending"]').length === 0,
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
+    await page.waitForTimeout(1500);
+    const since = Date.now();
+    await page.waitForTimeout(3000);
+    expect(apiImagesRequests.filter((at) => at >= since).length).toBeLessThanOrEqual(1);
+
+    // One page of 8, newest first, and a pager.
+    await expect(page.locator('#gallery .tile').count()).resolves.toBe(8);
+    await expect(page.locator('#gallery .tile').first().getAttribute('data-state')).resolves.toBe('failed');
+    await expect(page.locator('#gallery-page').textContent()).resolves.toBe('Page 1');
+    await expect(page.getByRole('button', { name: 'Newer' }).isDisabled()).resolves.toBe(true);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'web-page-gallery-failed.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.locator('#gallery-page', { hasText: 'Page 2' }).waitFor();
+    // The object written straight to the bucket, with the thumbnail its event made.
+    const fromCli = page.getByRole('img', { name: 'Thumbnail of photo.jpg (opens the full image)' });
+    await fromCli.waitFor({ timeout: 15_000 });
+    await page.waitForFunction(
+      () =>
+        (
+          document.querySelector(
+            'img[alt="Thumbnail of photo.jpg (opens the full image)"]',
+          ) as HTMLImageElement | null
+        )?.complete,
+    );
+    await expect(
+      fromCli.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]),
+    ).resolves.toEqual([200, 200]);
+    await expect(page.getByRole('button', { name: 'Older' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.locator('#gallery-page', { hasText: 'Page 1' }).waitFor();
+    await page.locator('.tile[data-state="failed"]', { hasText: 'damaged.jpg' }).waitFor();
+
+    expect(problems.errorResponses).toEqual([]);
+    expect(problems.consoleErrors).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.failedRequests).toEqual([]);
     await page.close();

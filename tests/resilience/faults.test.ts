@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { createS3Client } from '@twin/thumbnails';
+import { createS3Client, imageIdFor } from '@twin/thumbnails';
 import { freePort, ServiceProcess, type Stack } from '../../local/src';
 import { startTestStack } from '../support/stack';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
@@ -121,6 +121,22 @@ describe('faults under load', () => {
     expect((await call(`${frontend}/readyz`)).status).toBe(200);
   }, 60_000);
 
+  /** Every image in the gallery's list, page after page. */
+  async function everyImage(): Promise<Array<{ id: string; bytes: number; thumbnail: string }>> {
+    const items: Array<{ id: string; bytes: number; thumbnail: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const query = cursor === undefined ? '' : `&cursor=${cursor}`;
+      const page = JSON.parse((await call(`${frontend}/api/images?limit=100${query}`)).text) as {
+        items: typeof items;
+        nextCursor?: string;
+      };
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return items;
+  }
+
   it('object store down during uploads: clear 503s, nothing half-written, every stored upload intact', async () => {
     const frontendProcess = stack.services.get('frontend')!;
     const frontendPid = frontendProcess.pid;
@@ -177,27 +193,23 @@ describe('faults under load', () => {
       new ListObjectsV2Command({ Bucket: 'images', Prefix: 'uploads/' }),
     );
     const stored = Contents.map((o) => o.Key!).filter((key) => key.includes('/outage '));
-    expect(stored.map((key) => key.split('/')[1]).sort()).toEqual([...sent.keys()].sort());
+    expect(stored.map((key) => imageIdFor(key)).sort()).toEqual([...sent.keys()].sort());
     for (const key of stored) {
       const object = await s3.send(new GetObjectCommand({ Bucket: 'images', Key: key }));
       const body = await object.Body!.transformToByteArray();
-      expect(sha256(body)).toBe(sha256(sent.get(key.split('/')[1]!)!));
+      expect(sha256(body)).toBe(sha256(sent.get(imageIdFor(key))!));
     }
     // The gallery shows them all, each one opens as the image it was, and each gets its thumbnail.
-    const listed = JSON.parse((await call(`${frontend}/api/images`)).text) as {
-      items: Array<{ id: string; bytes: number }>;
-    };
+    const listed = await everyImage();
     for (const [id, image] of sent) {
-      expect(listed.items).toContainEqual(expect.objectContaining({ id, bytes: image.length }));
+      expect(listed).toContainEqual(expect.objectContaining({ id, bytes: image.length }));
       const response = await fetch(`${frontend}/api/images/${id}`);
       expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(sha256(image));
     }
     await waitFor(
       'every stored upload has its thumbnail',
       async () => {
-        const { items } = JSON.parse((await call(`${frontend}/api/images`)).text) as {
-          items: Array<{ id: string; thumbnail: string }>;
-        };
+        const items = await everyImage();
         return [...sent.keys()].every((id) => items.find((item) => item.id === id)?.thumbnail === 'ready');
       },
       30_000,

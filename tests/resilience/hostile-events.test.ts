@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { createLogger } from '@twin/observability';
 import {
   checkBucket,
+  createThumbnailEvents,
   InvalidNotificationError,
   parseNotification,
   ThumbnailProcessor,
@@ -148,10 +149,11 @@ describe('POST /events with hostile bodies (fast-check, real s3rver)', () => {
       const body = key.endsWith('.png') ? Buffer.from('not an image') : image;
       await store.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     }
+    const logger = createLogger('hostile-events', 'silent');
     const app = createThumbnailerApp({
-      processor: new ThumbnailProcessor(store.s3),
+      events: createThumbnailEvents(new ThumbnailProcessor(store.s3), logger),
       version: '1.0.0',
-      logger: createLogger('hostile-events', 'silent'),
+      logger,
       ready: () => checkBucket(store.s3, BUCKET),
     });
     server = app.listen(0, '127.0.0.1');
@@ -199,6 +201,8 @@ describe('POST /events with hostile bodies (fast-check, real s3rver)', () => {
         examples: [
           // The same upload twice in one notification: made once, then found made.
           [Buffer.from(JSON.stringify({ Records: [0, 1].map(() => storeRecord(EXISTING[0]!)) }))],
+          // An object that is not an image: failed, whatever the random bodies happen to reach.
+          [Buffer.from(JSON.stringify({ Records: [storeRecord(EXISTING[1]!)] }))],
           // 503 "deliver the event again" before bucket names and keys were checked: the SDK refused
           // "a/b", s3rver failed on a NUL, and encoding a lone surrogate threw.
           [

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { createLogger } from '@twin/observability';
-import { checkBucket } from '@twin/thumbnails';
+import { checkBucket, imageIdFor } from '@twin/thumbnails';
 import { createFrontendApp } from '../../services/frontend/src/app';
 import { BackendClient } from '../../services/frontend/src/backend-client';
 import { ImageStore } from '../../services/frontend/src/image-store';
@@ -140,9 +140,11 @@ describe('POST /api/images with hostile names and bytes (fast-check)', () => {
         }
         const problem = nameProblem(body.name);
         if (problem) throw new Error(`unsafe name (${problem}): ${context}`);
-        expect(body.key).toBe(`uploads/${body.id}/${body.name}`);
+        const folder = /^uploads\/(\d{13}-[0-9a-f]{16})\//.exec(body.key)?.[1];
+        expect(body.key).toBe(`uploads/${folder}/${body.name}`);
+        expect(body.id).toBe(imageIdFor(body.key));
         const { Contents = [] } = await store.s3.send(
-          new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `uploads/${body.id}/` }),
+          new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `uploads/${folder}/` }),
         );
         expect(Contents.map((o) => o.Key)).toEqual([body.key]);
         const stored = await fetch(`${url}/api/images/${body.id}`);
@@ -168,11 +170,17 @@ describe('POST /api/images with hostile names and bytes (fast-check)', () => {
   }, 120_000);
 
   it('lists every stored upload in the gallery with a safe name', async () => {
-    const gallery = (await (await fetch(`${url}/api/images`)).json()) as {
-      items: Array<{ id: string; name: string; bytes: number }>;
-    };
-    expect(gallery.items.length).toBeGreaterThan(50);
-    for (const item of gallery.items) {
+    const items: Array<{ id: string; name: string; bytes: number }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await (
+        await fetch(`${url}/api/images?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json()) as { items: typeof items; nextCursor?: string };
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(items.length).toBeGreaterThan(50);
+    for (const item of items) {
       expect(nameProblem(item.name)).toBeUndefined();
       expect(item.bytes).toBeGreaterThan(0);
     }

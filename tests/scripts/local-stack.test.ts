@@ -129,6 +129,30 @@ describe('scripts against the local stack', () => {
       expect(result.stdout).toContain('upload answered 415');
       expect(result.stdout).toContain('FAIL: 1 of 1 uploads did not get a thumbnail in time');
     }, 60_000);
+
+    it('stops waiting for a thumbnail that failed, and says why (exit 1)', async () => {
+      const jpeg = await sharp({
+        create: {
+          width: 800,
+          height: 600,
+          channels: 3,
+          background: '#808080',
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      })
+        .jpeg()
+        .toBuffer();
+      const damaged = path.join(dir, 'damaged.jpg');
+      await writeFile(damaged, jpeg.subarray(0, Math.floor(jpeg.length * 0.6)));
+      const started = Date.now();
+      const result = await runScript('upload.sh', ['--timeout', '60', damaged], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(
+        /FAILED: no thumbnail: image could not be decoded: .*premature end of JPEG/i,
+      );
+      // Told, not timed out.
+      expect(Date.now() - started).toBeLessThan(50_000);
+    }, 90_000);
   });
 
   describe('traces.sh', () => {

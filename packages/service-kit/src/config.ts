@@ -1,24 +1,20 @@
-import { z } from 'zod';
+// zod's core only: a Lambda handler loads this module alone (`@twin/service-kit/config`), and its
+// bundle should not carry the 450 KiB of zod's classic API that the services' schemas are written in.
+import { type $ZodType, type output, safeParse } from 'zod/v4/core';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Variables every service reads. */
-export const serviceEnv = {
-  PORT: z.coerce.number().int().min(0).max(65535),
-  APP_VERSION: z.string().min(1).default('1.0.0'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-};
-
 /**
- * Validates the environment against a schema once, at start. Every problem is listed with the
- * variable it concerns, so a misconfigured pod says what is wrong instead of failing later.
+ * Validates the environment against a schema (zod or zod/mini) once, at start. Every problem is
+ * listed with the variable it concerns, so a misconfigured pod or function says what is wrong instead
+ * of failing later. Throws ConfigError.
  */
-export function readConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function readConfig<S extends $ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): output<S> {
   // An empty variable means "not set", as in most shells and compose files.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = schema.safeParse(present);
+  const result = safeParse(schema, present);
   if (result.success) return result.data;
   const problems = result.error.issues.map(
     (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,

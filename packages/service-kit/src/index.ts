@@ -1,6 +1,7 @@
 export { createServiceApp, type ServiceAppOptions } from './app';
 export { textBody } from './body';
-export { ConfigError, readConfig, serviceEnv } from './config';
+export { ConfigError, readConfig } from './config';
+export { serviceEnv } from './service-env';
 export { HttpError } from './errors';
 export { healthRoutes, type HealthOptions, versionRoute } from './health';
 export { errorHandler, notFound } from './middleware';

@@ -55,3 +55,31 @@ export function thumbnailKeyFor(sourceKey: string): KeyMapping {
   if (segments.some((segment) => segment === '')) return { skip: 'not-an-upload' };
   return { thumbnailKey: THUMBNAILS_PREFIX + path };
 }
+
+/**
+ * An image's id: its key below uploads/ in base64url (RFC 4648 §5), so that every key has one, stable and
+ * URL-safe whatever it contains (spaces, unicode, `+`, `%`, slashes), and the key comes back from it
+ * without a lookup. E.g. `uploads/photo.jpg` -> `cGhvdG8uanBn`.
+ */
+export function imageIdFor(sourceKey: string): string {
+  if (!sourceKey.startsWith(UPLOADS_PREFIX))
+    throw new RangeError(`${sourceKey} is not under ${UPLOADS_PREFIX}`);
+  return Buffer.from(sourceKey.slice(UPLOADS_PREFIX.length), 'utf8').toString('base64url');
+}
+
+/** The key an image id stands for, whatever it is; undefined when the text is not canonical base64url of UTF-8. */
+export function keyOfImageId(id: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,1400}$/.test(id)) return undefined;
+  const path = Buffer.from(id, 'base64url').toString('utf8');
+  // Only the one encoding of a valid UTF-8 key: no id aliases another, nothing decodes to U+FFFD.
+  return Buffer.from(path, 'utf8').toString('base64url') === id ? UPLOADS_PREFIX + path : undefined;
+}
+
+/**
+ * The source key an image id stands for, when it is one that can have a thumbnail (thumbnailKeyFor
+ * maps it); undefined for anything else, so that no id can name an unsafe path.
+ */
+export function sourceKeyFor(id: string): string | undefined {
+  const key = keyOfImageId(id);
+  return key === undefined || thumbnailKeyFor(key).skip ? undefined : key;
+}

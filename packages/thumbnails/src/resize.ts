@@ -1,21 +1,8 @@
 import sharp from 'sharp';
 import { ImageRejectedError } from './errors';
+import { CONTENT_TYPES, isThumbnailFormat, type ThumbnailFormat } from './formats';
+import { oneLine, readImageHeader } from './header';
 import { DEFAULT_THUMBNAIL_OPTIONS, type ThumbnailOptions } from './options';
-
-/**
- * Formats written back as themselves, with their content types; any other readable format (SVG)
- * becomes PNG. Uploaders accept exactly these.
- */
-export const CONTENT_TYPES = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  avif: 'image/avif',
-  tiff: 'image/tiff',
-} as const;
-
-export type ThumbnailFormat = keyof typeof CONTENT_TYPES;
 
 export type ResizeOptions = Pick<ThumbnailOptions, 'width' | 'height' | 'limitInputPixels'>;
 
@@ -30,8 +17,14 @@ export interface Thumbnail {
 /**
  * Resizes an image to width x height with fit `cover`: scaled to fill the box, then centre-cropped, so every
  * thumbnail has the exact size. EXIF orientation is applied and metadata is not copied. The source format is
- * kept when sharp can write it. Throws ImageRejectedError for input that is not a supported image, is corrupt,
- * or declares more than `limitInputPixels` pixels (checked from the header, before anything is decoded).
+ * kept when sharp can write it, else PNG. Throws ImageRejectedError for input that is not a supported image
+ * (readImageHeader), declares more than `limitInputPixels` pixels (from the header, before anything is
+ * decoded), or does not decode completely.
+ *
+ * Damaged images: a thumbnail is made only from an image that decodes without error or warning (sharp's
+ * `failOn: 'warning'`, its strictest level). A truncated JPEG, which a browser shows with its bottom
+ * missing, is `corrupt-image` with sharp's reason ("premature end of JPEG image"): a thumbnail of the part
+ * that decodes would look like a success while the stored file is damaged, and the uploader is better told.
  */
 export async function createThumbnail(image: Buffer, options: ResizeOptions = {}): Promise<Thumbnail> {
   const {
@@ -39,43 +32,18 @@ export async function createThumbnail(image: Buffer, options: ResizeOptions = {}
     height = DEFAULT_THUMBNAIL_OPTIONS.height,
     limitInputPixels = DEFAULT_THUMBNAIL_OPTIONS.limitInputPixels,
   } = options;
-  const format = outputFormat(await readHeader(image, limitInputPixels));
+  const header = await readImageHeader(image, limitInputPixels);
+  const format = isThumbnailFormat(header.format) ? header.format : 'png';
   try {
-    const { data, info } = await sharp(image, { limitInputPixels, autoOrient: true })
+    const { data, info } = await sharp(image, { limitInputPixels, autoOrient: true, failOn: 'warning' })
       .resize(width, height, { fit: 'cover' })
       .toFormat(format)
       .toBuffer({ resolveWithObject: true });
     return { data, format, contentType: CONTENT_TYPES[format], width: info.width, height: info.height };
   } catch (error) {
-    throw new ImageRejectedError('corrupt-image', `image could not be decoded: ${(error as Error).message}`);
-  }
-}
-
-async function readHeader(image: Buffer, limitInputPixels: number): Promise<sharp.Metadata> {
-  let metadata: sharp.Metadata;
-  try {
-    // Header only: sharp's own limit would refuse to report the size, so it is compared here instead.
-    metadata = await sharp(image, { limitInputPixels: false }).metadata();
-  } catch (error) {
-    const message = (error as Error).message;
-    throw /unsupported image format/i.test(message)
-      ? new ImageRejectedError('unsupported-format', 'not an image format sharp reads')
-      : new ImageRejectedError('corrupt-image', `image header could not be read: ${message}`);
-  }
-  if (metadata.width * metadata.height > limitInputPixels) {
     throw new ImageRejectedError(
-      'too-many-pixels',
-      `image is ${metadata.width}x${metadata.height}, more than ${limitInputPixels} pixels`,
+      'corrupt-image',
+      `image could not be decoded: ${oneLine((error as Error).message)}`,
     );
   }
-  return metadata;
-}
-
-function outputFormat({ format, compression }: sharp.Metadata): ThumbnailFormat {
-  // sharp reports AVIF and HEIC both as heif; prebuilt sharp decodes only the AV1 (AVIF) kind.
-  if (format === 'heif') {
-    if (compression === 'av1') return 'avif';
-    throw new ImageRejectedError('unsupported-format', 'HEIC images are not supported');
-  }
-  return format in CONTENT_TYPES ? (format as ThumbnailFormat) : 'png';
 }

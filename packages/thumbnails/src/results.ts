@@ -7,7 +7,12 @@ export type SkipReason =
   | 'invalid-key-encoding'
   | KeySkipReason
   /** The object was deleted (or its bucket removed) before the event was processed. */
-  | 'source-missing';
+  | 'source-missing'
+  /**
+   * The object was replaced while this event was processed, and the thumbnail there is another
+   * version's: the newer version's own event makes (or made) the thumbnail that counts.
+   */
+  | 'source-replaced';
 
 interface RecordOutcome {
   readonly bucket: string;
@@ -23,9 +28,13 @@ export type RecordResult =
       readonly contentType: string;
       readonly bytes: number;
     })
+  /** A thumbnail of this very source version is there already: a redelivered event, or another maker. */
   | (RecordOutcome & { readonly outcome: 'already-exists'; readonly thumbnailKey: string })
   | (RecordOutcome & { readonly outcome: 'skipped'; readonly reason: SkipReason })
-  /** Permanent: the source is not an image we will thumbnail. Log it and acknowledge; never retry. */
+  /**
+   * Permanent: the source is not an image we will thumbnail, and a failure marker saying why is at
+   * thumbnailKey (written now, or found there for this source version). Acknowledge; never retry.
+   */
   | (RecordOutcome & {
       readonly outcome: 'failed';
       readonly thumbnailKey: string;

@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, encodeEventKey } from '@twin/thumbnails';
 import S3rver from 's3rver';
 import sharp from 'sharp';
+import { conformToS3 } from '../../../local/src/s3-conformance';
 
 export const BUCKET = 'images';
 
@@ -15,8 +16,12 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
-/** A real s3rver on a loopback port with the `images` bucket, and a client configured as DESIGN.md requires. */
-export async function startObjectStore(): Promise<ObjectStore> {
+/**
+ * A real s3rver on a loopback port with the `images` bucket, made to follow S3 where s3rver does not
+ * (conditional writes, paged listings) as the local stack's is, unless `asPublished`; and a client
+ * configured as DESIGN.md requires.
+ */
+export async function startObjectStore({ asPublished = false } = {}): Promise<ObjectStore> {
   const directory = await mkdtemp(join(tmpdir(), 'thumbnails-s3rver-'));
   const server = new S3rver({
     port: 0,
@@ -25,13 +30,18 @@ export async function startObjectStore(): Promise<ObjectStore> {
     directory,
     configureBuckets: [{ name: BUCKET }],
   });
+  if (!asPublished) conformToS3(server);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const s3 = s3Client(endpoint);
+  let closed = false;
   return {
     s3,
     endpoint,
+    /** Stops the server (a store outage, for a test) and removes its files; again is a no-op. */
     async close() {
+      if (closed) return;
+      closed = true;
       s3.destroy();
       await server.close();
       await rm(directory, { recursive: true, force: true });
@@ -89,6 +99,47 @@ export function sampleImage(format: 'jpeg' | 'png' | 'webp', width = 640, height
   return sharp(pixels, { raw: { width, height, channels: 3 } })
     .toFormat(format)
     .toBuffer();
+}
+
+/** The formats the README lists for uploads, each as sharp writes it. */
+export const UPLOAD_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const;
+
+/** A small picture in any format sharp writes (a gradient, as sampleImage), made now. */
+export async function imageIn(
+  format: (typeof UPLOAD_FORMATS)[number],
+  width = 64,
+  height = 48,
+): Promise<Buffer> {
+  return sharp(await sampleImage('png', width, height))
+    .toFormat(format)
+    .toBuffer();
+}
+
+/**
+ * An AVIF file whose `ftyp` box names the HEIC brands instead: what a phone's HEIC photo looks like to
+ * a reader of brands. (Prebuilt sharp cannot write HEVC, so no real HEIC can be made here.)
+ */
+export async function heicBrandedFile(): Promise<Buffer> {
+  const file = Buffer.from(await imageIn('avif'));
+  const ftypEnd = file.readUInt32BE(0);
+  for (let at = 8; at + 4 <= ftypEnd; at += 4) {
+    if (file.toString('latin1', at, at + 4) === 'avif') file.write('heic', at, 'latin1');
+  }
+  return file;
+}
+
+/** A JPEG stored width x height with EXIF Orientation 6: displayed rotated, height x width. */
+export function rotatedPhoto(width = 400, height = 200): Promise<Buffer> {
+  return sharp(Buffer.alloc(width * height * 3, 90), { raw: { width, height, channels: 3 } })
+    .withMetadata({ orientation: 6 })
+    .jpeg()
+    .toBuffer();
+}
+
+/** The first `share` (0..1) of a width x height photo-like JPEG: its header intact, its pixels cut off. */
+export async function truncatedJpeg(share = 0.6, width = 800, height = 600): Promise<Buffer> {
+  const jpeg = await sampleImage('jpeg', width, height);
+  return jpeg.subarray(0, Math.floor(jpeg.length * share));
 }
 
 /**

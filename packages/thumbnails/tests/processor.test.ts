@@ -6,6 +6,8 @@ import {
 } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import {
+  FAILURE_MESSAGE_METADATA_KEY,
+  FAILURE_REASON_METADATA_KEY,
   InvalidNotificationError,
   SOURCE_ETAG_METADATA_KEY,
   ThumbnailProcessor,
@@ -21,6 +23,7 @@ import {
   s3Record,
   sampleImage,
   startObjectStore,
+  truncatedJpeg,
   type ObjectStore,
 } from './fixtures';
 
@@ -192,7 +195,13 @@ describe('ThumbnailProcessor', () => {
       reason,
       thumbnailKey: `thumbnails/bad-${reason}/file.jpg`,
     });
-    expect(await keysUnder(`thumbnails/bad-${reason}/`)).toEqual([]);
+    // No thumbnail: an empty failure marker saying why, for the gallery and for redeliveries.
+    const { data, object } = await download(`thumbnails/bad-${reason}/file.jpg`);
+    expect(data.length).toBe(0);
+    expect(object.Metadata).toMatchObject({ [FAILURE_REASON_METADATA_KEY]: reason });
+    expect(object.Metadata?.[FAILURE_MESSAGE_METADATA_KEY]).toBe(
+      result?.outcome === 'failed' && result.message,
+    );
   });
 
   it('rejects a decompression bomb from its header, with memory staying bounded', async () => {
@@ -252,6 +261,111 @@ describe('ThumbnailProcessor', () => {
   it('rejects a body that is not a notification', async () => {
     await expect(processor.process({ hello: 'world' })).rejects.toThrow(InvalidNotificationError);
     await expect(processor.process('{not json')).rejects.toThrow(InvalidNotificationError);
+  });
+});
+
+describe('ThumbnailProcessor: failures and conditional writes', () => {
+  it("marks a truncated JPEG failed, with the decoder's reason, and says so again on redelivery", async () => {
+    const key = 'uploads/truncated/photo.jpg';
+    await upload(key, await truncatedJpeg(0.6));
+
+    const [first] = await processor.process(s3Event(key));
+    const { object: marker } = await download('thumbnails/truncated/photo.jpg');
+    const [again] = await processor.process(s3Event(key));
+
+    expect(first).toMatchObject({ outcome: 'failed', reason: 'corrupt-image' });
+    expect(first?.outcome === 'failed' && first.message).toMatch(/premature end of JPEG/i);
+    expect(again).toEqual(first);
+    const { object: after } = await download('thumbnails/truncated/photo.jpg');
+    expect(after.ETag).toBe(marker.ETag);
+  });
+
+  it('replaces a failure marker once the upload is replaced by a good image', async () => {
+    const key = 'uploads/fixed/photo.jpg';
+    await upload(key, Buffer.from('not yet an image'));
+    expect(await processor.process(s3Event(key))).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+    await upload(key, await sampleImage('jpeg'));
+
+    expect(await processor.process(s3Event(key))).toEqual([expect.objectContaining({ outcome: 'created' })]);
+    const { data } = await download('thumbnails/fixed/photo.jpg');
+    expect(await sharp(data).metadata()).toMatchObject({ width: 200, height: 200 });
+  });
+
+  it('lets one of two makers racing on one upload write the thumbnail; the other finds it there', async () => {
+    const key = 'uploads/race/photo.png';
+    await upload(key, await sampleImage('png', 900, 700));
+    const makers = [new ThumbnailProcessor(store.s3), new ThumbnailProcessor(s3Client(store.endpoint))];
+
+    const results = await Promise.all(makers.map((maker) => maker.process(s3Event(key))));
+
+    expect(results.map(([result]) => result?.outcome).sort()).toEqual(['already-exists', 'created']);
+  });
+
+  it("stands back when the upload is replaced while it works: the newer version's thumbnail stays", async () => {
+    const key = 'uploads/replaced-meanwhile/photo.jpg';
+    await upload(key, await sampleImage('jpeg', 640, 480));
+    const newer = await sampleImage('jpeg', 300, 900);
+    const slow = s3Client(store.endpoint);
+    // Right after this maker has read the old version, the upload is replaced and thumbnailed.
+    slow.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName === 'GetObjectCommand') {
+          await upload(key, newer);
+          await processor.process(s3Event(key));
+        }
+        return output;
+      },
+      { step: 'initialize', name: 'replaceAfterRead' },
+    );
+
+    const [result] = await new ThumbnailProcessor(slow).process(s3Event(key));
+
+    expect(result).toMatchObject({ outcome: 'skipped', reason: 'source-replaced' });
+    const { data } = await download('thumbnails/replaced-meanwhile/photo.jpg');
+    const thumbnail = await sharp(data).metadata();
+    expect(thumbnail).toMatchObject({ width: 200, height: 200 });
+    const source = await store.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    const { object } = await download('thumbnails/replaced-meanwhile/photo.jpg');
+    expect(object.Metadata?.[SOURCE_ETAG_METADATA_KEY]).toBe(source.ETag!.replace(/"/g, ''));
+  });
+});
+
+describe('ThumbnailProcessor on s3rver as published, which ignores If-None-Match', () => {
+  let published: ObjectStore;
+  beforeAll(async () => {
+    published = await startObjectStore({ asPublished: true });
+  });
+  afterAll(() => published.close());
+
+  async function put(key: string) {
+    await published.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await sampleImage('jpeg') }),
+    );
+  }
+  const etagOf = async (key: string) =>
+    (await published.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).ETag;
+
+  it('with conditional writes on, rewrites the same bytes on a redelivery: the thumbnail stays right', async () => {
+    await put('uploads/p1/photo.jpg');
+    const maker = new ThumbnailProcessor(published.s3);
+
+    const first = await maker.process(s3Event('uploads/p1/photo.jpg'));
+    const before = await etagOf('thumbnails/p1/photo.jpg');
+    const second = await maker.process(s3Event('uploads/p1/photo.jpg'));
+
+    expect([first[0]?.outcome, second[0]?.outcome]).toEqual(['created', 'created']);
+    expect(await etagOf('thumbnails/p1/photo.jpg')).toBe(before);
+  });
+
+  it('with conditionalWrites: false, looks first, so a redelivery is a no-op', async () => {
+    await put('uploads/p2/photo.jpg');
+    const maker = new ThumbnailProcessor(published.s3, { conditionalWrites: false });
+
+    const first = await maker.process(s3Event('uploads/p2/photo.jpg'));
+    const second = await maker.process(s3Event('uploads/p2/photo.jpg'));
+
+    expect([first[0]?.outcome, second[0]?.outcome]).toEqual(['created', 'already-exists']);
   });
 });
 

@@ -117,6 +117,7 @@ describe('resolveThumbnailOptions', () => {
       height: 200,
       maxInputBytes: 20 * 1024 * 1024,
       limitInputPixels: 50_000_000,
+      conditionalWrites: true,
     });
   });
 

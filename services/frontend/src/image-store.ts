@@ -1,23 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { HttpError } from '@twin/service-kit';
-import { THUMBNAILS_PREFIX, traceMetadata, UPLOADS_PREFIX } from '@twin/thumbnails';
-import type { StoredImage } from '../web/api-types';
+import {
+  InvalidCursorError,
+  type ImagePage,
+  listImages,
+  readThumbnail,
+  type ThumbnailRead,
+  traceMetadata,
+  UPLOADS_PREFIX,
+} from '@twin/thumbnails';
 
 export interface ImageObject {
   body: Readable;
   contentType: string;
+  /** Bytes, when the store said. */
   bytes?: number;
 }
-
-/** How many uploads the gallery lists; one listing call's worth. */
-const LIST_LIMIT = 1000;
 
 /** Any failure of the object store is an outage for the caller: 503, and nothing half-done. */
 async function guard<T>(run: () => Promise<T>): Promise<T> {
@@ -25,27 +25,33 @@ async function guard<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     if (err instanceof HttpError) throw err;
+    if (err instanceof InvalidCursorError) throw new HttpError(400, err.message, { field: 'cursor' });
     throw new HttpError(503, 'object store is unavailable');
   }
 }
 
-/** `<prefix><id>/<name>` -> id and name. */
-function splitKey(prefix: string, key: string): { id: string; name: string } | undefined {
-  const rest = key.slice(prefix.length);
-  const slash = rest.indexOf('/');
-  return slash > 0 ? { id: rest.slice(0, slash), name: rest.slice(slash + 1) } : undefined;
+/** Milliseconds after the epoch that no upload folder name reaches (the year 2286). */
+const FOLDER_CLOCK_END = 10 ** 13;
+
+/**
+ * A folder name of its own for each upload, `<13 digits>-<16 hex digits>`: the digits count down with
+ * time, so S3's key order (which is the gallery's) lists the newest upload first, and the random part
+ * keeps two uploads in the same millisecond apart. E.g. `8235409871234-3f9c0a7d12e4b5c6`.
+ */
+export function uploadFolder(now = Date.now()): string {
+  return `${String(FOLDER_CLOCK_END - 1 - now).padStart(13, '0')}-${randomBytes(8).toString('hex')}`;
 }
 
-/** Uploads and their thumbnails in one bucket, laid out as `uploads/<id>/<name>` and `thumbnails/<id>/<name>`. */
+/** Uploads and their thumbnails in one bucket: `uploads/<path>` and `thumbnails/<path>`. */
 export class ImageStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
   ) {}
 
-  /** Stores an upload in one PutObject, so a failure leaves nothing behind. */
-  async put(id: string, name: string, data: Buffer, contentType: string): Promise<string> {
-    const key = `${UPLOADS_PREFIX}${id}/${name}`;
+  /** Stores an upload at `uploads/<uploadFolder()>/<name>` in one PutObject, so a failure leaves nothing behind. */
+  async put(name: string, data: Buffer, contentType: string): Promise<string> {
+    const key = `${UPLOADS_PREFIX}${uploadFolder()}/${name}`;
     await guard(() =>
       this.s3.send(
         new PutObjectCommand({
@@ -61,32 +67,13 @@ export class ImageStore {
     return key;
   }
 
-  async list(): Promise<StoredImage[]> {
-    const [uploads, thumbnails] = await Promise.all([
-      this.listKeys(UPLOADS_PREFIX),
-      this.listKeys(THUMBNAILS_PREFIX),
-    ]);
-    const ready = new Set(thumbnails.map((object) => splitKey(THUMBNAILS_PREFIX, object.Key ?? '')?.id));
-    const images: StoredImage[] = [];
-    for (const object of uploads) {
-      const parts = splitKey(UPLOADS_PREFIX, object.Key ?? '');
-      if (!parts) continue;
-      images.push({
-        ...parts,
-        bytes: object.Size ?? 0,
-        uploadedAt: object.LastModified?.toISOString(),
-        thumbnail: ready.has(parts.id) ? 'ready' : 'pending',
-      });
-    }
-    return images.sort((a, b) => (b.uploadedAt ?? '').localeCompare(a.uploadedAt ?? ''));
+  /** One page of images (see listImages). A cursor that is not one gets a 400 naming it. */
+  list(page: { limit: number; cursor?: string }): Promise<ImagePage> {
+    return guard(() => listImages(this.s3, this.bucket, page));
   }
 
-  /** The upload or the thumbnail of an image; undefined while it does not exist. */
-  async open(id: string, which: 'upload' | 'thumbnail'): Promise<ImageObject | undefined> {
-    const prefix = `${which === 'upload' ? UPLOADS_PREFIX : THUMBNAILS_PREFIX}${id}/`;
-    const [object] = await this.listKeys(prefix, 1);
-    if (!object?.Key) return undefined;
-    const key = object.Key;
+  /** The uploaded object; undefined when there is none. */
+  async open(key: string): Promise<ImageObject | undefined> {
     return guard(async () => {
       try {
         const result = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -97,16 +84,16 @@ export class ImageStore {
           bytes: result.ContentLength,
         };
       } catch (err) {
-        if (err instanceof NoSuchKey) return undefined;
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+          return undefined;
+        }
         throw err;
       }
     });
   }
 
-  private async listKeys(prefix: string, limit = LIST_LIMIT) {
-    const { Contents = [] } = await guard(() =>
-      this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: limit })),
-    );
-    return Contents;
+  /** The thumbnail of the upload at `key`, or whether it is still pending or failed for good. */
+  thumbnail(key: string): Promise<ThumbnailRead> {
+    return guard(() => readThumbnail(this.s3, this.bucket, key));
   }
 }

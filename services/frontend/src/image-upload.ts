@@ -1,11 +1,14 @@
 import path from 'node:path';
 import multer from 'multer';
-import sharp from 'sharp';
 import { HttpError } from '@twin/service-kit';
-import { CONTENT_TYPES } from '@twin/thumbnails';
+import {
+  CONTENT_TYPES,
+  ImageRejectedError,
+  isThumbnailFormat,
+  readImageHeader,
+  SUPPORTED_FORMATS,
+} from '@twin/thumbnails';
 
-/** What the thumbnailer can turn into thumbnails, as sharp names the formats. */
-const ACCEPTED_FORMATS: Record<string, string> = CONTENT_TYPES;
 const EXTENSIONS: Record<string, string> = {
   jpeg: 'jpg',
   png: 'png',
@@ -58,25 +61,30 @@ export function uploadError(err: unknown, maxBytes: number): HttpError {
 }
 
 /**
- * The image type comes from the bytes (sharp reads only the header here), never from the name or
- * the declared content type; an image declaring more pixels than allowed is refused before decoding.
+ * The image type comes from the bytes, never from the name or the declared content type, by the same
+ * header check the thumbnail makers use (readImageHeader: the header only, nothing decoded); an image
+ * declaring more pixels than allowed is refused (422) before decoding. Width and height are as the
+ * image is displayed (EXIF orientation applied). Damage past the header shows later, as a failed thumbnail.
  */
 export async function checkImage(data: Buffer, { maxPixels }: UploadLimits): Promise<CheckedImage> {
-  let metadata: sharp.Metadata;
+  let header;
   try {
-    metadata = await sharp(data, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new HttpError(415, `file is not a supported image (${Object.keys(ACCEPTED_FORMATS).join(', ')})`);
+    header = await readImageHeader(data, maxPixels);
+  } catch (err) {
+    if (!(err instanceof ImageRejectedError)) throw err;
+    throw new HttpError(err.reason === 'too-many-pixels' ? 422 : 415, `file: ${err.message}`, {
+      field: 'file',
+    });
   }
-  const contentType = metadata.format ? ACCEPTED_FORMATS[metadata.format] : undefined;
-  if (!contentType || !metadata.format) {
-    throw new HttpError(415, `file is not a supported image (${Object.keys(ACCEPTED_FORMATS).join(', ')})`);
+  if (!isThumbnailFormat(header.format)) {
+    throw new HttpError(415, `file: not a supported image (${SUPPORTED_FORMATS})`, { field: 'file' });
   }
-  const { width = 0, height = 0 } = metadata;
-  if (width * height > maxPixels) {
-    throw new HttpError(422, `image is ${width}x${height} pixels; the limit is ${maxPixels} pixels`);
-  }
-  return { contentType, format: metadata.format, width, height };
+  return {
+    contentType: CONTENT_TYPES[header.format],
+    format: header.format,
+    width: header.width,
+    height: header.height,
+  };
 }
 
 /** The longest prefix of `text` that fits in `maxBytes` of UTF-8, cut between characters. */

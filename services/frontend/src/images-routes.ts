@@ -1,27 +1,77 @@
-import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { type Response, Router } from 'express';
+import { z } from 'zod';
 import { HttpError } from '@twin/service-kit';
-import type { UploadedImage } from '../web/api-types';
+import { type ImageEntry, imageIdFor, sourceKeyFor } from '@twin/thumbnails';
+import type { ImageList, StoredImage, ThumbnailMissing, UploadedImage } from '../web/api-types';
 import type { ImageObject, ImageStore } from './image-store';
 import { checkImage, safeFileName, uploadError, type UploadLimits, uploadParser } from './image-upload';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Page sizes of GET /api/images, as GET /api/products has them. */
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 
-function imageId(id: string | undefined): string {
-  if (!id || !UUID.test(id)) throw new HttpError(400, 'id: must be an image id (UUID)');
-  return id;
+const pageQuery = z.object({
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .default(DEFAULT_PAGE_SIZE),
+  cursor: z.string({ error: 'must be given once' }).optional(),
+});
+
+function parsePageQuery(query: Record<string, unknown>): z.infer<typeof pageQuery> {
+  const result = pageQuery.safeParse({ limit: query.limit, cursor: query.cursor });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.map(String).join('.') ?? 'query';
+  throw new HttpError(400, `${field}: ${issue?.message ?? 'is invalid'}`, { field });
 }
 
-async function stream(res: Response, object: ImageObject | undefined, missing: string): Promise<void> {
-  if (!object) throw new HttpError(404, missing);
+/** The upload an id names; 400 for text that is not an image id. */
+function sourceKey(id: string | undefined): string {
+  const key = id === undefined ? undefined : sourceKeyFor(id);
+  if (key === undefined) throw new HttpError(400, 'id: is not an image id', { field: 'id' });
+  return key;
+}
+
+const urlsOf = (id: string) => ({
+  imageUrl: `/api/images/${id}`,
+  thumbnailUrl: `/api/images/${id}/thumbnail`,
+});
+
+function storedImage(entry: ImageEntry): StoredImage {
+  return { ...entry, ...urlsOf(entry.id) };
+}
+
+/**
+ * Streams an object into the response. Not stream.pipeline: on a ServerResponse it adds seven 'close'
+ * listeners of its own (Node 20), which with the service's per-response listeners (request logging,
+ * the drain on SIGTERM, OpenTelemetry's HTTP instrumentation) passed Node's default of 10 and made
+ * every download log a MaxListenersExceededWarning. `pipe` adds one; the body is released when the
+ * response closes, finished or not, so an abandoned download frees its connection to the store.
+ */
+function sendObject(res: Response, body: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    res.once('close', () => {
+      body.destroy();
+      resolve();
+    });
+    // The status line is out: a store failure mid-body can only cut the response short.
+    body.once('error', (err) => res.destroy(err));
+    body.pipe(res);
+  });
+}
+
+async function send(res: Response, object: ImageObject): Promise<void> {
   res.type(object.contentType);
   if (object.bytes !== undefined) res.setHeader('content-length', object.bytes);
   res.setHeader('cache-control', 'no-store');
-  await pipeline(object.body, res);
+  await sendObject(res, object.body);
 }
 
-/** Uploads go to the object store; its ObjectCreated event takes them to the thumbnailer. */
+/** Uploads go to the object store; its ObjectCreated event takes them to the thumbnail makers. */
 export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
   const router = Router();
   const parse = uploadParser(limits);
@@ -30,12 +80,16 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
     parse(req, res, (err?: unknown) => {
       if (err) return next(uploadError(err, limits.maxBytes));
       const file = req.file;
-      if (!file) return next(new HttpError(400, 'file: is required (multipart/form-data field "file")'));
+      if (!file) {
+        return next(
+          new HttpError(400, 'file: is required (multipart/form-data field "file")', { field: 'file' }),
+        );
+      }
       checkImage(file.buffer, limits)
         .then(async (image) => {
-          const id = randomUUID();
           const name = safeFileName(file.originalname, image.format);
-          const key = await store.put(id, name, file.buffer, image.contentType);
+          const key = await store.put(name, file.buffer, image.contentType);
+          const id = imageIdFor(key);
           const uploaded: UploadedImage = {
             id,
             name,
@@ -44,8 +98,7 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
             bytes: file.size,
             width: image.width,
             height: image.height,
-            imageUrl: `/api/images/${id}`,
-            thumbnailUrl: `/api/images/${id}/thumbnail`,
+            ...urlsOf(id),
           };
           res.status(201).json(uploaded);
         })
@@ -53,18 +106,35 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
     });
   });
 
-  router.get('/api/images', async (_req, res) => {
-    res.json({ items: await store.list() });
+  router.get('/api/images', async (req, res) => {
+    const page = await store.list(parsePageQuery(req.query));
+    const list: ImageList = {
+      items: page.items.map(storedImage),
+      ...(page.nextCursor && { nextCursor: page.nextCursor }),
+    };
+    res.json(list);
   });
 
   router.get('/api/images/:id', async (req, res) => {
-    const id = imageId(req.params.id);
-    await stream(res, await store.open(id, 'upload'), `image ${id} not found`);
+    const object = await store.open(sourceKey(req.params.id));
+    if (!object) throw new HttpError(404, `image ${req.params.id} not found`);
+    await send(res, object);
   });
 
   router.get('/api/images/:id/thumbnail', async (req, res) => {
-    const id = imageId(req.params.id);
-    await stream(res, await store.open(id, 'thumbnail'), `thumbnail of ${id} is not ready`);
+    const thumbnail = await store.thumbnail(sourceKey(req.params.id));
+    if (thumbnail.state === 'ready') return send(res, thumbnail);
+    const missing: ThumbnailMissing =
+      thumbnail.state === 'failed'
+        ? {
+            error: `no thumbnail: ${thumbnail.message}`,
+            thumbnail: 'failed',
+            reason: thumbnail.reason,
+            message: thumbnail.message,
+          }
+        : { error: `the thumbnail of ${req.params.id} is not ready`, thumbnail: 'pending' };
+    res.setHeader('cache-control', 'no-store');
+    res.status(404).json(missing);
   });
 
   return router;

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { checkBucket } from '@twin/thumbnails';
+import { checkBucket, imageIdFor, sourceKeyFor, ThumbnailProcessor } from '@twin/thumbnails';
 import request from 'supertest';
 import { createLogger } from '@twin/observability';
 import { createFrontendApp } from '../src/app';
@@ -9,10 +9,16 @@ import { safeFileName } from '../src/image-upload';
 import {
   BUCKET,
   decompressionBombPng,
+  heicBrandedFile,
+  imageIn,
   type ObjectStore,
+  rotatedPhoto,
   s3Client,
+  s3Event,
   sampleImage,
   startObjectStore,
+  truncatedJpeg,
+  UPLOAD_FORMATS,
 } from '../../../packages/thumbnails/tests/fixtures';
 
 const logger = createLogger('frontend-test', 'silent');
@@ -48,16 +54,17 @@ describe('POST /api/images', () => {
       .attach('file', image, { filename: 'my photo ñ.jpg', contentType: 'image/jpeg' })
       .expect(201);
     expect(response.body).toMatchObject({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      id: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
       name: 'my photo ñ.jpg',
+      key: expect.stringMatching(/^uploads\/\d{13}-[0-9a-f]{16}\/my photo ñ\.jpg$/),
       contentType: 'image/png',
       bytes: image.length,
       width: 640,
       height: 480,
     });
-    expect(await keys(`uploads/${response.body.id}/`)).toEqual([
-      `uploads/${response.body.id}/my photo ñ.jpg`,
-    ]);
+    expect(sourceKeyFor(response.body.id)).toBe(response.body.key);
+    const folder = response.body.key.slice(0, response.body.key.lastIndexOf('/') + 1);
+    expect(await keys(folder)).toEqual([response.body.key]);
 
     const stored = await request(frontend()).get(`/api/images/${response.body.id}`).expect(200);
     expect(stored.type).toBe('image/png');
@@ -70,7 +77,8 @@ describe('POST /api/images', () => {
       .attach('file', await sampleImage('jpeg'), { filename: '../../etc/x.jpg' })
       .expect(201);
     expect(response.body.name).toBe('x.jpg');
-    expect(await keys(`uploads/${response.body.id}/`)).toEqual([`uploads/${response.body.id}/x.jpg`]);
+    expect(response.body.key).toMatch(/^uploads\/[^/]+\/x\.jpg$/);
+    expect(await keys(response.body.key)).toEqual([response.body.key]);
   });
 
   it.each([
@@ -122,7 +130,7 @@ describe('GET /api/images', () => {
     await store.s3.send(
       new PutObjectCommand({
         Bucket: BUCKET,
-        Key: `thumbnails/${body.id}/pic.webp`,
+        Key: body.key.replace(/^uploads\//, 'thumbnails/'),
         Body: thumbnail,
         ContentType: 'image/webp',
       }),
@@ -135,9 +143,130 @@ describe('GET /api/images', () => {
   });
 
   it('answers unknown and malformed ids with 404 and 400', async () => {
-    await request(frontend()).get('/api/images/00000000-0000-4000-8000-000000000000').expect(404);
-    const bad = await request(frontend()).get('/api/images/..%2F..%2Fetc').expect(400);
-    expect(bad.body.error).toMatch(/id/);
+    await request(frontend())
+      .get(`/api/images/${imageIdFor('uploads/nothing/here.jpg')}`)
+      .expect(404);
+    for (const bad of ['..%2F..%2Fetc', imageIdFor('uploads/a/../../etc/passwd'), 'a+b', '%E2%9C%93']) {
+      const answer = await request(frontend()).get(`/api/images/${bad}/thumbnail`).expect(400);
+      expect(answer.body).toEqual({ error: 'id: is not an image id', field: 'id' });
+    }
+  });
+
+  it('lists objects written to the bucket by anything, each as its own image', async () => {
+    const app = frontend();
+    const keys = ['uploads/cp/photo.jpg', 'uploads/cp/shared/a 100%+.jpg', 'uploads/cp/shared/b.jpg'];
+    for (const key of [...keys, 'uploads/cp/shared/newfolder/']) {
+      const body = key.endsWith('/') ? Buffer.alloc(0) : await sampleImage('jpeg');
+      // As `aws s3 cp` sends them: the type guessed from the name, none for a folder.
+      const ContentType = key.endsWith('/') ? undefined : 'image/jpeg';
+      await store.s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType,
+        }),
+      );
+    }
+    const { items } = (await request(app).get('/api/images?limit=100').expect(200)).body as {
+      items: Array<{ id: string; key: string; name: string; imageUrl: string }>;
+    };
+    const listed = items.filter((item) => item.key.startsWith('uploads/cp/'));
+    expect(listed.map((item) => item.key)).toEqual(keys);
+    expect(listed.map((item) => item.name)).toEqual(['photo.jpg', 'a 100%+.jpg', 'b.jpg']);
+    for (const item of listed) {
+      const served = await request(app).get(item.imageUrl).expect(200);
+      expect(served.type).toBe('image/jpeg');
+    }
+  });
+
+  it('shows a thumbnail that will never come as failed, with the reason, in the list and at its URL', async () => {
+    const app = frontend();
+    const { body } = await request(app)
+      .post('/api/images')
+      .attach('file', await truncatedJpeg(0.6), { filename: 'cut.jpg' })
+      .expect(201);
+    await new ThumbnailProcessor(store.s3).process(s3Event(body.key));
+
+    const listed = (await request(app).get('/api/images').expect(200)).body.items;
+    expect(listed).toContainEqual(
+      expect.objectContaining({ id: body.id, thumbnail: 'failed', reason: 'corrupt-image' }),
+    );
+    const thumbnail = await request(app).get(body.thumbnailUrl).expect(404);
+    expect(thumbnail.body).toMatchObject({ thumbnail: 'failed', reason: 'corrupt-image' });
+    expect(thumbnail.body.message).toMatch(/premature end of JPEG/i);
+  });
+
+  it('pages the list: limit, and nextCursor until the last page, newest upload first', async () => {
+    const app = frontend();
+    const uploaded: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const { body } = await request(app)
+        .post('/api/images')
+        .attach('file', await sampleImage('png', 40 + i, 30), { filename: `page ${i}.png` })
+        .expect(201);
+      uploaded.unshift(body.id);
+    }
+    const first = (await request(app).get('/api/images?limit=2').expect(200)).body;
+    expect(first.items.map((item: { id: string }) => item.id)).toEqual(uploaded.slice(0, 2));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = cursor === undefined ? '' : `&cursor=${cursor}`;
+      const page = (await request(app).get(`/api/images?limit=2${query}`).expect(200)).body;
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((item: { id: string }) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(0, 5)).toEqual(uploaded);
+    const all = (await request(app).get('/api/images?limit=100').expect(200)).body.items;
+    expect(seen).toEqual(all.map((item: { id: string }) => item.id));
+  });
+
+  it.each([
+    ['limit=0', 'limit', /at least 1/],
+    ['limit=101', 'limit', /at most 100/],
+    ['limit=ten', 'limit', /number/],
+    ['cursor=%25%25', 'cursor', /not a cursor/],
+    ['cursor=a&cursor=b', 'cursor', /once/],
+  ])('answers ?%s with 400 naming the field', async (query, field, message) => {
+    const answer = await request(frontend()).get(`/api/images?${query}`).expect(400);
+    expect(answer.body).toMatchObject({ field, error: expect.stringMatching(message) });
+  });
+});
+
+describe('every format the README lists', () => {
+  it.each(UPLOAD_FORMATS)('takes %s, typed from its bytes', async (format) => {
+    const response = await request(frontend())
+      .post('/api/images')
+      .attach('file', await imageIn(format, 64, 48), { filename: `picture.${format}` })
+      .expect(201);
+    expect(response.body).toMatchObject({ contentType: `image/${format}`, width: 64, height: 48 });
+  });
+
+  it.each([
+    ['HEIC, saying so', () => heicBrandedFile(), /HEIC is not supported/],
+    [
+      'SVG (scripts would run from this origin)',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+      /not a supported image \(jpeg, png, webp, gif, avif, tiff\)/,
+    ],
+  ])('refuses %s with 415', async (_case, make, message) => {
+    const response = await request(frontend())
+      .post('/api/images')
+      .attach('file', await make(), { filename: 'x.img' });
+    expect(response.status).toBe(415);
+    expect(response.body).toMatchObject({ field: 'file', error: expect.stringMatching(message) });
+  });
+
+  it("reports a phone photo's size as displayed (EXIF orientation 6)", async () => {
+    const response = await request(frontend())
+      .post('/api/images')
+      .attach('file', await rotatedPhoto(400, 200), { filename: 'upright.jpg' })
+      .expect(201);
+    expect(response.body).toMatchObject({ width: 200, height: 400 });
   });
 });
 

@@ -21,14 +21,32 @@ export interface PageConfig {
   traces: { service: string } | null;
 }
 
-/** One upload in GET /api/images, with whether its thumbnail exists yet. */
+/**
+ * One image in GET /api/images: any object under uploads/ (uploaded here, or written to the bucket by
+ * anything else), with where its thumbnail stands.
+ */
 export interface StoredImage {
+  /** The key below uploads/ in base64url: URL-safe, stable, any key has one. */
   id: string;
+  /** The key's last segment. */
   name: string;
+  /** The object's key, `uploads/<path>`. */
+  key: string;
   bytes: number;
   /** ISO 8601; absent when the object store did not say. */
   uploadedAt?: string;
-  thumbnail: 'ready' | 'pending';
+  /** `failed`: there will be no thumbnail of this version of the image; `reason` and `message` say why. */
+  thumbnail: 'ready' | 'pending' | 'failed';
+  reason?: string;
+  message?: string;
+  imageUrl: string;
+  thumbnailUrl: string;
+}
+
+/** GET /api/images: a page of images, newest upload first; `nextCursor` asks for the next page. */
+export interface ImageList {
+  items: StoredImage[];
+  nextCursor?: string;
 }
 
 /** The 201 answer of POST /api/images. */
@@ -36,13 +54,21 @@ export interface UploadedImage {
   id: string;
   /** The file name as stored: any path dropped, cut to 200 bytes. */
   name: string;
-  /** The object's key: `uploads/<id>/<name>`. */
+  /** The object's key: `uploads/<folder>/<name>`, the folder unique and ordered newest first. */
   key: string;
   contentType: string;
   bytes: number;
-  /** Pixels, read from the image's header. */
+  /** Pixels as displayed (EXIF orientation applied), read from the image's header. */
   width: number;
   height: number;
   imageUrl: string;
   thumbnailUrl: string;
+}
+
+/** The 404 of GET /api/images/:id/thumbnail; `thumbnail: 'failed'` when there will be none. */
+export interface ThumbnailMissing {
+  error: string;
+  thumbnail: 'pending' | 'failed';
+  reason?: string;
+  message?: string;
 }

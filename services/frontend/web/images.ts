@@ -1,19 +1,33 @@
-// The images card: upload a picture, then the gallery shows it pending until its thumbnail exists.
+// The images card: upload a picture, then the gallery shows it pending until its thumbnail exists, or
+// failed with the reason when there will be none. The gallery shows one page of images at a time.
 import { api, unreachable } from './api.js';
-import type { StoredImage, UploadedImage } from './api-types.js';
+import type { ImageList, StoredImage, UploadedImage } from './api-types.js';
 import { byId, clearFieldError, setStatus, showFieldError } from './dom.js';
 import { formatBytes, problemOf } from './lib.js';
 
-/** Gallery refresh: quickly while a thumbnail is pending, slowly otherwise (uploads by others, curl). */
+/** Images per page: two rows at desktop width, and the card stays short on a phone. */
+const PAGE_SIZE = 8;
+/** Gallery refresh: quickly while a thumbnail on the page is pending, slowly otherwise (uploads by others, curl). */
 const POLL_PENDING_MS = 1000;
 const POLL_IDLE_MS = 5000;
 
 const tiles = new Map<string, HTMLLIElement>();
-const images = new Map<string, StoredImage>();
-/** Uploaded from this page but not in the listing yet. */
-const unlisted = new Set<string>();
+/** The cursor that opens each page seen so far; the first page has none. */
+let cursors: Array<string | undefined> = [undefined];
+let pageIndex = 0;
+let nextCursor: string | undefined;
+let shown: StoredImage[] = [];
 let pollTimer: ReturnType<typeof setTimeout> | undefined;
 let galleryLoaded = false;
+
+function imageLink(image: StoredImage, className: string): HTMLAnchorElement {
+  const link = document.createElement('a');
+  link.className = className;
+  link.href = image.imageUrl;
+  link.target = '_blank';
+  link.rel = 'noopener';
+  return link;
+}
 
 function thumbnailContent(image: StoredImage): HTMLElement {
   if (image.thumbnail === 'pending') {
@@ -27,13 +41,18 @@ function thumbnailContent(image: StoredImage): HTMLElement {
     box.append(spinner, text);
     return box;
   }
-  const link = document.createElement('a');
-  link.className = 'thumb';
-  link.href = `/api/images/${encodeURIComponent(image.id)}`;
-  link.target = '_blank';
-  link.rel = 'noopener';
+  if (image.thumbnail === 'failed') {
+    // The original may still show in part (a truncated JPEG does): it opens as the thumbnail would.
+    const box = imageLink(image, 'thumb thumb-failed');
+    box.title = `${image.message ?? 'No thumbnail'} (opens the full image)`;
+    const text = document.createElement('span');
+    text.textContent = 'No thumbnail';
+    box.append(text);
+    return box;
+  }
+  const link = imageLink(image, 'thumb');
   const img = document.createElement('img');
-  img.src = `/api/images/${encodeURIComponent(image.id)}/thumbnail`;
+  img.src = image.thumbnailUrl;
   img.alt = `Thumbnail of ${image.name} (opens the full image)`;
   img.width = 200;
   img.height = 200;
@@ -42,10 +61,16 @@ function thumbnailContent(image: StoredImage): HTMLElement {
   return link;
 }
 
+const STATE_LABELS: Record<StoredImage['thumbnail'], string> = {
+  ready: 'thumbnail ready',
+  pending: 'pending',
+  failed: 'thumbnail failed',
+};
+
 function renderTile(image: StoredImage): HTMLLIElement {
   let tile = tiles.get(image.id);
   if (tile && tile.dataset.state === image.thumbnail) return tile;
-  const fresh = !tile;
+  const previous = tile?.dataset.state;
   tile ??= document.createElement('li');
   tile.className = 'tile';
   tile.dataset.id = image.id;
@@ -56,45 +81,68 @@ function renderTile(image: StoredImage): HTMLLIElement {
   name.title = image.name;
   const meta = document.createElement('p');
   meta.className = 'tile-meta';
-  const state = image.thumbnail === 'ready' ? 'thumbnail ready' : 'pending';
-  meta.textContent = `${formatBytes(image.bytes)} · ${state}`;
+  meta.textContent = `${formatBytes(image.bytes)} · ${STATE_LABELS[image.thumbnail]}`;
   tile.replaceChildren(thumbnailContent(image), name, meta);
-  if (!fresh && image.thumbnail === 'ready')
+  if (image.thumbnail === 'failed') {
+    const reason = document.createElement('p');
+    reason.className = 'tile-reason';
+    reason.textContent = image.message ?? image.reason ?? '';
+    tile.append(reason);
+  }
+  // Say what changed while the page watched, not what the first listing found.
+  if (previous === 'pending' && image.thumbnail === 'ready')
     setStatus(byId('gallery-status'), `The thumbnail of “${image.name}” is ready.`, 'ok');
+  if (previous === 'pending' && image.thumbnail === 'failed')
+    setStatus(
+      byId('gallery-status'),
+      `No thumbnail for “${image.name}”: ${image.message ?? image.reason}`,
+      'error',
+    );
   tiles.set(image.id, tile);
   return tile;
 }
 
 function renderGallery(): void {
-  const ordered = [...images.values()].sort((a, b) => (b.uploadedAt ?? '').localeCompare(a.uploadedAt ?? ''));
   const gallery = byId('gallery');
-  const elements = ordered.map(renderTile);
+  const elements = shown.map(renderTile);
   // Re-append only when the order changed, so focus and loaded images stay where they are.
   if (
     elements.some((element, i) => gallery.children[i] !== element) ||
     gallery.children.length !== elements.length
   )
     gallery.replaceChildren(...elements);
-  for (const id of [...tiles.keys()]) if (!images.has(id)) tiles.delete(id);
+  const ids = new Set(shown.map((image) => image.id));
+  for (const id of [...tiles.keys()]) if (!ids.has(id)) tiles.delete(id);
   gallery.hidden = elements.length === 0;
   byId('gallery-empty').hidden = elements.length > 0;
+  byId('gallery-pager').hidden = pageIndex === 0 && nextCursor === undefined;
+  byId<HTMLButtonElement>('gallery-newer').disabled = pageIndex === 0;
+  byId<HTMLButtonElement>('gallery-older').disabled = nextCursor === undefined;
+  byId('gallery-page').textContent = `Page ${pageIndex + 1}`;
 }
 
-/** Lists the uploads, renders the gallery, and schedules the next poll while the page is visible. */
+/** Lists the page shown, renders the gallery, and schedules the next poll while the page is visible. */
 export async function pollImages(): Promise<void> {
   clearTimeout(pollTimer);
   try {
-    const result = await api<{ items?: StoredImage[] }>('/api/images');
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    const cursor = cursors[pageIndex];
+    if (cursor !== undefined) query.set('cursor', cursor);
+    const result = await api<ImageList>(`/api/images?${query}`);
     if (result.ok) {
-      const listed = result.body?.items ?? [];
-      for (const image of listed) unlisted.delete(image.id);
-      // What this page just uploaded stays on show until the listing has it too.
-      const kept = [...unlisted].map((id) => images.get(id)).filter((image) => image !== undefined);
-      images.clear();
-      for (const image of [...listed, ...kept]) images.set(image.id, image);
+      const { items = [], nextCursor: next } = result.body ?? {};
+      if (items.length === 0 && pageIndex > 0) {
+        // Everything after this page's cursor is gone: show the last page there is.
+        pageIndex -= 1;
+        return pollImages();
+      }
+      shown = items;
+      nextCursor = next;
+      if (next !== undefined) cursors[pageIndex + 1] = next;
       renderGallery();
       galleryLoaded = true;
-      if (byId('gallery-status').dataset.kind === 'error') byId('gallery-status').replaceChildren();
+      if (byId('gallery-status').dataset.kind === 'error' && !shown.some((i) => i.thumbnail === 'failed'))
+        byId('gallery-status').replaceChildren();
     } else
       setStatus(
         byId('gallery-status'),
@@ -104,14 +152,20 @@ export async function pollImages(): Promise<void> {
   } catch (error) {
     setStatus(byId('gallery-status'), `Could not list images: ${unreachable(error).message}`, 'error');
   }
-  const pending = [...images.values()].some((image) => image.thumbnail === 'pending');
+  // Only a pending thumbnail is worth watching closely; a failed one will not change.
+  const pending = shown.some((image) => image.thumbnail === 'pending');
   // An upload polls at once, maybe while a poll is under way: one timer chain survives, not two.
   clearTimeout(pollTimer);
   if (!document.hidden)
     pollTimer = setTimeout(() => void pollImages(), pending ? POLL_PENDING_MS : POLL_IDLE_MS);
 }
 
-/** Wires the upload form and the refresh of the gallery when the page becomes visible again. */
+function showPage(index: number): void {
+  pageIndex = index;
+  void pollImages();
+}
+
+/** Wires the upload form, the gallery's pager and its refresh when the page becomes visible again. */
 export function setUpImages(): void {
   const form = byId<HTMLFormElement>('upload-form');
   const file = byId<HTMLInputElement>('upload-file');
@@ -130,9 +184,20 @@ export function setUpImages(): void {
       if (chosen) data.append('file', chosen);
       const result = await api<UploadedImage>('/api/images', { method: 'POST', body: data });
       if (result.ok) {
-        const { id, name, bytes } = result.body;
-        images.set(id, { id, name, bytes, uploadedAt: new Date().toISOString(), thumbnail: 'pending' });
-        unlisted.add(id);
+        const { id, name, bytes, key, imageUrl, thumbnailUrl } = result.body;
+        // The newest upload heads the first page: show it there at once, then as listed.
+        const pendingTile: StoredImage = {
+          id,
+          name,
+          bytes,
+          key,
+          imageUrl,
+          thumbnailUrl,
+          thumbnail: 'pending',
+        };
+        shown = [pendingTile, ...(pageIndex === 0 ? shown : [])].slice(0, PAGE_SIZE);
+        cursors = [undefined];
+        pageIndex = 0;
         renderGallery();
         form.reset();
         const message = `Uploaded “${result.body.name}”; its thumbnail is on the way.`;
@@ -150,6 +215,10 @@ export function setUpImages(): void {
     } finally {
       submit.disabled = false;
     }
+  });
+  byId('gallery-newer').addEventListener('click', () => showPage(Math.max(0, pageIndex - 1)));
+  byId('gallery-older').addEventListener('click', () => {
+    if (nextCursor !== undefined) showPage(pageIndex + 1);
   });
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && galleryLoaded) void pollImages();

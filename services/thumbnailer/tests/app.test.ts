@@ -3,7 +3,7 @@ import request from 'supertest';
 import sharp from 'sharp';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createLogger } from '@twin/observability';
-import { checkBucket, ThumbnailProcessor } from '@twin/thumbnails';
+import { checkBucket, createThumbnailEvents, ThumbnailProcessor } from '@twin/thumbnails';
 import { createThumbnailerApp } from '../src/app';
 import { readThumbnailerConfig } from '../src/config';
 import {
@@ -26,7 +26,7 @@ afterAll(() => store.close());
 
 function thumbnailer(s3 = store.s3) {
   return createThumbnailerApp({
-    processor: new ThumbnailProcessor(s3),
+    events: createThumbnailEvents(new ThumbnailProcessor(s3), logger),
     version: '1.0.0',
     logger,
     ready: () => checkBucket(s3, BUCKET),
