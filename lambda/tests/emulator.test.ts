@@ -13,6 +13,7 @@ import {
 } from '../../packages/thumbnails/tests/fixtures';
 import { startTestDynamo, type TestDynamo } from '../../tests/support/dynamo';
 import { type Emulator, startEmulator } from '../src/emulator/server';
+import { readVersionsFile } from '../src/emulator/versions';
 import { PNG_BYTES } from './fixtures/handlers';
 import { LAMBDA_DIR, requireBuilt } from './helpers';
 
@@ -73,6 +74,8 @@ describe('emulator, serving template.yaml over HTTP', () => {
       logger: captureLogger().logger,
       retryDelaysMs: [10],
       logs: (line, { functionName }) => streams.push({ line, functionName }),
+      // The products canary npm start runs with LAMBDA_VERSIONS_FILE=lambda/canary.json.
+      versions: readVersionsFile(path.join(LAMBDA_DIR, 'canary.json')),
     });
   }, 60_000);
   afterAll(async () => {
@@ -100,12 +103,18 @@ describe('emulator, serving template.yaml over HTTP', () => {
   });
 
   it('logs each invocation as Lambda does, Init Duration on the cold one only', async () => {
-    const before = emulator.stats().functions.find((fn) => fn.name === 'HelloFunction')!.versions[0]!;
+    const version1 = () =>
+      emulator
+        .stats()
+        .functions.find((fn) => fn.name === 'HelloFunction')!
+        .versions.find((v) => v.version === '1')!;
+    const before = version1();
     await at('/hello');
     const hello = streams
       .filter((entry) => entry.functionName === 'HelloFunction')
       .map((entry) => entry.line);
-    expect(hello[0]).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/);
+    // API Gateway invokes the live alias (AutoPublishAlias), which points at version 1.
+    expect(hello[0]).toMatch(/^START RequestId: [0-9a-f-]{36} Version: 1$/);
     const reports = hello.filter((line) => line.startsWith('REPORT '));
     expect(reports.length).toBeGreaterThanOrEqual(2);
     expect(reports[0]).toMatch(
@@ -113,9 +122,34 @@ describe('emulator, serving template.yaml over HTTP', () => {
     );
     for (const report of reports.slice(1)) expect(report).not.toContain('Init Duration');
     // One environment served them all: a cold start, then warm invocations.
-    const after = emulator.stats().functions.find((fn) => fn.name === 'HelloFunction')!.versions[0]!;
+    const after = version1();
     expect(after).toMatchObject({ coldStarts: 1, invocations: before.invocations + 1 });
     expect(after.environments).toMatchObject({ alive: 1, idle: 1 });
+  });
+
+  it('answers GET /version with the release that served, so a canary split can be counted', async () => {
+    const shift = (weight: number) =>
+      at('/2015-03-31/functions/ProductsFunction/aliases/live', {
+        method: 'PUT',
+        body: JSON.stringify({ RoutingConfig: { AdditionalVersionWeights: { '2': weight } } }),
+      });
+    /** The brief's loop: `for i in $(seq 1 n); do curl -s $API/version; done | sort | uniq -c`. */
+    const count = async (n: number) => {
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < n; i += 1) {
+        const line = await (await at('/Prod/version')).text();
+        counts[line] = (counts[line] ?? 0) + 1;
+      }
+      return counts;
+    };
+    try {
+      expect((await shift(0)).status).toBe(200);
+      expect(await count(4)).toEqual({ '{"service":"products","version":"1.0.0"}': 4 });
+      expect((await shift(1)).status).toBe(200);
+      expect(await count(4)).toEqual({ '{"service":"products","version":"2.0.0"}': 4 });
+    } finally {
+      await shift(0.1);
+    }
   });
 
   it('serves the products round trip', async () => {

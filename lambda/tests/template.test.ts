@@ -48,6 +48,7 @@ describe('template.yaml', () => {
       'POST /products -> ProductsFunction',
       'GET /products/{id} -> ProductsFunction',
       'DELETE /products/{id} -> ProductsFunction',
+      'GET /version -> ProductsFunction',
     ]);
     const router = new ApiRouter(template.functions, template.api);
     expect(router.match('GET', '/Prod/hello')?.spec.logicalId).toBe('HelloFunction');
@@ -174,6 +175,7 @@ describe('template.yaml', () => {
     });
     expect((resources.ProductsFunction!.Properties.Environment as { Variables: unknown }).Variables).toEqual({
       TABLE_NAME: { Ref: 'ProductsTable' },
+      APP_VERSION: { Ref: 'AppVersion' },
     });
   });
 
@@ -181,6 +183,39 @@ describe('template.yaml', () => {
     expect(fn('HelloFunction')).toMatchObject({ timeoutSeconds: 3, memoryMb: 128 });
     expect(fn('ProductsFunction')).toMatchObject({ timeoutSeconds: 10, memoryMb: 256 });
     expect(fn('ImageProcessorFunction')).toMatchObject({ timeoutSeconds: 60, memoryMb: 1024 });
+  });
+
+  it('publishes each function behind a live alias, shifted 10% first and rolled back on its errors', () => {
+    const globals = document.Globals.Function;
+    expect(globals.AutoPublishAlias).toBe('live');
+    expect(globals.DeploymentPreference).toEqual({ Type: 'Canary10Percent5Minutes' });
+    for (const spec of template.functions) {
+      expect(spec.autoPublishAlias).toBe('live');
+      const alarms = (resources[spec.logicalId]!.Properties.DeploymentPreference as { Alarms: unknown[] })
+        .Alarms;
+      expect(alarms).toHaveLength(1);
+      const alarm = resources[references(alarms)[0] as string]!;
+      expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+      });
+      // The new version's errors through the alias, not the function's as a whole.
+      expect(alarm.Properties.Dimensions).toEqual([
+        { Name: 'Resource', Value: { 'Fn::Sub': `\${${spec.logicalId}}:live` } },
+        { Name: 'FunctionName', Value: { Ref: spec.logicalId } },
+        { Name: 'ExecutedVersion', Value: { 'Fn::GetAtt': [spec.logicalId, 'Version', 'Version'] } },
+      ]);
+    }
+    // /version tells which release of the products function answered.
+    expect(fn('ProductsFunction').routes).toContainEqual({
+      event: 'Version',
+      method: 'GET',
+      path: '/version',
+    });
+    expect(fn('ProductsFunction').environment).toMatchObject({ APP_VERSION: '1.0.0', LOG_LEVEL: 'info' });
   });
 
   it('outputs the API URL, the table and the bucket', () => {

@@ -8,7 +8,7 @@ import { MAX_PAYLOAD_BYTES } from '../runtime/runtime-api';
 /** Lambda's Invoke operation: POST /2015-03-31/functions/{FunctionName}/invocations. */
 export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {
     statusCode,
     headers: { 'content-type': 'application/json', ...headers },
@@ -16,15 +16,19 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   };
 }
 
-function userError(statusCode: number, errorType: string, message: string): HttpResponse {
+export function userError(statusCode: number, errorType: string, message: string): HttpResponse {
   return json(statusCode, { Type: 'User', message }, { 'x-amzn-ErrorType': errorType });
 }
 
-/** FunctionName may be a name, a partial or a full ARN, with or without a qualifier. */
-export function functionNameOf(segment: string): string {
-  const name = decodeURIComponent(segment);
-  const arn = /^(?:arn:[^:]+:lambda:[^:]*:[^:]*:)?(?:function:)?([^:]+)(?::[^:]+)?$/.exec(name);
-  return arn?.[1] ?? name;
+/**
+ * FunctionName may be a name, a partial or a full ARN, with or without a qualifier (a version or an
+ * alias after the name: `ProductsFunction:live`).
+ */
+export function parseFunctionName(segment: string): { name: string; qualifier?: string } {
+  const text = decodeURIComponent(segment);
+  const arn = /^(?:arn:[^:]+:lambda:[^:]*:[^:]*:)?(?:function:)?([^:]+)(?::([^:]+))?$/.exec(text);
+  if (!arn) return { name: text };
+  return { name: arn[1] as string, ...(arn[2] ? { qualifier: arn[2] } : {}) };
 }
 
 export interface InvokeApiOptions {
@@ -53,11 +57,23 @@ export class InvokeApi {
 
   constructor(private readonly options: InvokeApiOptions) {}
 
-  async handle(nameSegment: string, headers: IncomingHttpHeaders, body: Buffer): Promise<HttpResponse> {
-    const name = functionNameOf(nameSegment);
+  /** `query` is the request's query string: `Qualifier` may name the version or alias there instead. */
+  async handle(
+    nameSegment: string,
+    query: URLSearchParams,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<HttpResponse> {
+    const parsed = parseFunctionName(nameSegment);
+    const { name } = parsed;
+    const qualifier = parsed.qualifier ?? query.get('Qualifier') ?? undefined;
     const { service } = this.options;
-    if (!service.spec(name)) {
-      return userError(404, 'ResourceNotFoundException', `Function not found: ${functionArn(name)}`);
+    if (!service.hasQualifier(name, qualifier ?? '$LATEST')) {
+      return userError(
+        404,
+        'ResourceNotFoundException',
+        `Function not found: ${functionArn(name, qualifier)}`,
+      );
     }
     if (body.length > MAX_PAYLOAD_BYTES) {
       return userError(
@@ -79,9 +95,9 @@ export class InvokeApi {
     const type = String(headers['x-amz-invocation-type'] ?? 'RequestResponse');
     switch (type) {
       case 'RequestResponse':
-        return this.respond(name, await this.run(name, payload, 'invoke'));
+        return this.respond(await this.run(name, qualifier, payload, 'invoke'));
       case 'Event':
-        this.runAsync(name, payload, 1, Date.now());
+        this.runAsync(name, qualifier, payload, 1, Date.now());
         return { statusCode: 202, headers: {}, body: Buffer.alloc(0) };
       case 'DryRun':
         return { statusCode: 204, headers: {}, body: Buffer.alloc(0) };
@@ -96,8 +112,13 @@ export class InvokeApi {
     this.timers.clear();
   }
 
-  private async run(name: string, payload: Buffer, trigger: string): Promise<InvokeResult> {
-    const result = await this.options.service.invoke(name, payload);
+  private async run(
+    name: string,
+    qualifier: string | undefined,
+    payload: Buffer,
+    trigger: string,
+  ): Promise<InvokeResult> {
+    const result = await this.options.service.invoke(name, payload, qualifier);
     if (result.status === 'throttled') {
       this.options.logger.warn({ function: name, trigger, reason: result.reason }, 'throttled');
     } else if (result.status === 'error') {
@@ -114,7 +135,7 @@ export class InvokeApi {
     return result;
   }
 
-  private respond(name: string, result: InvokeResult): HttpResponse {
+  private respond(result: InvokeResult): HttpResponse {
     if (result.status === 'throttled') {
       return json(
         429,
@@ -139,10 +160,17 @@ export class InvokeApi {
     this.timers.add(timer);
   }
 
-  private runAsync(name: string, payload: Buffer, attempt: number, queuedAt: number, throttled = 0): void {
+  private runAsync(
+    name: string,
+    qualifier: string | undefined,
+    payload: Buffer,
+    attempt: number,
+    queuedAt: number,
+    throttled = 0,
+  ): void {
     const spec = this.options.service.spec(name);
     if (!spec) return;
-    this.run(name, payload, 'event').then(
+    this.run(name, qualifier, payload, 'event').then(
       (result) => {
         if (result.status === 'ok') return;
         if (result.status === 'throttled') {
@@ -154,7 +182,7 @@ export class InvokeApi {
             );
             return;
           }
-          this.later(delay, () => this.runAsync(name, payload, attempt, queuedAt, throttled + 1));
+          this.later(delay, () => this.runAsync(name, qualifier, payload, attempt, queuedAt, throttled + 1));
           return;
         }
         if (attempt > spec.maximumRetryAttempts) {
@@ -165,7 +193,7 @@ export class InvokeApi {
           return;
         }
         const delay = this.options.retryDelaysMs[attempt - 1] ?? this.options.retryDelaysMs.at(-1) ?? 0;
-        this.later(delay, () => this.runAsync(name, payload, attempt + 1, queuedAt, throttled));
+        this.later(delay, () => this.runAsync(name, qualifier, payload, attempt + 1, queuedAt, throttled));
       },
       (err: Error) =>
         this.options.logger.error({ err, function: name }, 'asynchronous invocation failed to run'),

@@ -5,11 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleFunctions } from '../bundle';
 import { functionArn } from '../runtime/context';
-import type { EnvironmentConfig, LogSink } from '../runtime/environment';
+import type { LogSink } from '../runtime/environment';
 import type { FunctionError } from '../runtime/function-error';
 import { type FunctionSpec, LAMBDA_DIR, type SamTemplate } from '../template/template';
 import { AccountConcurrency, DEFAULT_ACCOUNT_CONCURRENCY, type ThrottleReason } from './concurrency';
 import { EnvironmentPool, type PoolStats } from './environment-pool';
+import {
+  type AliasTarget,
+  aliasProblem,
+  type FunctionVersions,
+  routeAlias,
+  VersionsFileError,
+} from './versions';
 import { billedDurationMs, endLine, type Report, reportLine, startLine } from './platform-log';
 
 /** Lambda does not publish how long an idle environment lives; observed lifetimes are 5 to 15 minutes. */
@@ -36,6 +43,18 @@ export interface LambdaServiceOptions {
    * figures for programs to read.
    */
   logger?: Logger;
+  /**
+   * Versions published after version 1 and where aliases point, by function (readVersionsFile).
+   * Only functions with an AutoPublishAlias have versions; the others run $LATEST alone.
+   */
+  versions?: Record<string, FunctionVersions>;
+}
+
+/** A function's alias: where it points now, and a revision id that changes with each update. */
+export interface Alias {
+  name: string;
+  target: AliasTarget;
+  revisionId: string;
 }
 
 /** One invocation's result. A throttled one never reached an environment. */
@@ -56,6 +75,8 @@ export type InvokeResult =
 export interface FunctionStats {
   name: string;
   reservedConcurrency?: number;
+  /** The template's AutoPublishAlias and where it points. */
+  alias?: { name: string; functionVersion: string; additionalVersionWeights: Record<string, number> };
   /** Invocations in flight now. */
   concurrentExecutions: number;
   throttles: number;
@@ -69,9 +90,13 @@ export interface ServiceStats {
 
 interface LambdaFunction {
   spec: FunctionSpec;
-  pool: EnvironmentPool;
+  /** By version: the published ones (1, 2, ...) and $LATEST, each with environments of its own. */
+  pools: Map<string, EnvironmentPool>;
+  alias?: Alias;
   throttles: number;
 }
+
+const byNumber = (a: string, b: string) => Number(a) - Number(b);
 
 /** node_modules folders from lambda/ up, standing in for the layers' /opt/nodejs/node_modules (sharp). */
 function nodeModulesPath(): string[] {
@@ -114,6 +139,18 @@ export class LambdaService {
         spec.reservedConcurrency === undefined ? [] : [[spec.logicalId, spec.reservedConcurrency] as const],
       ),
     );
+    const versions = options.versions ?? {};
+    for (const name of Object.keys(versions)) {
+      const spec = specs.find((candidate) => candidate.logicalId === name);
+      if (!spec) throw new VersionsFileError(`${name}: the template has no such function`);
+      if (!spec.autoPublishAlias) {
+        throw new VersionsFileError(`${name}: has no AutoPublishAlias to publish versions behind`);
+      }
+      const published = ['1', ...Object.keys(versions[name]?.versions ?? {})];
+      const target = versions[name]?.alias;
+      const problem = target && aliasProblem(target, published);
+      if (problem) throw new VersionsFileError(`${name}.Alias: ${problem}`);
+    }
     const concurrency = new AccountConcurrency(
       options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY,
       reserved,
@@ -132,22 +169,42 @@ export class LambdaService {
         (entry): entry is [string, string] => entry[1] !== undefined,
       ),
     );
+    const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     for (const spec of specs) {
-      const config: EnvironmentConfig = {
-        functionName: spec.logicalId,
-        version: '$LATEST',
-        handler: spec.handler,
-        taskRoot: path.join(bundlesDir, spec.logicalId),
-        memoryMb: spec.memoryMb,
-        timeoutSeconds: spec.timeoutSeconds,
-        environment,
-        nodePath: nodeModulesPath(),
-      };
-      service.functions.set(spec.logicalId, {
-        spec,
-        pool: new EnvironmentPool(config, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, log),
-        throttles: 0,
-      });
+      // Version 1 is the template as it is: its variables, overridden by this process's (the local
+      // stack's endpoints, LOG_LEVEL); each later version changes some of them.
+      const pool = (version: string, variables: Record<string, string>) =>
+        new EnvironmentPool(
+          {
+            functionName: spec.logicalId,
+            version,
+            handler: spec.handler,
+            taskRoot: path.join(bundlesDir, spec.logicalId),
+            memoryMb: spec.memoryMb,
+            timeoutSeconds: spec.timeoutSeconds,
+            environment: { ...spec.environment, ...environment, ...variables },
+            nodePath: nodeModulesPath(),
+          },
+          idleTimeoutMs,
+          log,
+        );
+      const pools = new Map<string, EnvironmentPool>();
+      let alias: Alias | undefined;
+      if (spec.autoPublishAlias) {
+        const declared = versions[spec.logicalId];
+        const later = declared?.versions ?? {};
+        const published = ['1', ...Object.keys(later)].sort(byNumber);
+        for (const version of published) pools.set(version, pool(version, later[version] ?? {}));
+        // $LATEST holds what was deployed last: the newest version's code and variables.
+        const newest = published.at(-1) as string;
+        pools.set('$LATEST', pool('$LATEST', later[newest] ?? {}));
+        // Without a routing of its own the alias points where a finished deployment leaves it.
+        const target = declared?.alias ?? { functionVersion: newest, additionalVersionWeights: {} };
+        alias = { name: spec.autoPublishAlias, target, revisionId: randomUUID() };
+      } else {
+        pools.set('$LATEST', pool('$LATEST', {}));
+      }
+      service.functions.set(spec.logicalId, { spec, pools, ...(alias ? { alias } : {}), throttles: 0 });
     }
     return service;
   }
@@ -161,27 +218,58 @@ export class LambdaService {
     return [...this.functions.keys()];
   }
 
-  /**
-   * Invokes `name` with `payload` (the event as JSON bytes): throttled past the concurrency limits,
-   * otherwise on a warm environment or a new one. Throws for a function the service does not run.
-   */
-  async invoke(name: string, payload: Buffer): Promise<InvokeResult> {
+  /** Whether `qualifier` names something `name` can run: $LATEST, a published version or its alias. */
+  hasQualifier(name: string, qualifier: string): boolean {
     const fn = this.functions.get(name);
-    if (!fn) throw new Error(`no function ${name}`);
+    return fn !== undefined && (fn.pools.has(qualifier) || fn.alias?.name === qualifier);
+  }
+
+  /** The published versions of `name`, oldest first. */
+  publishedVersions(name: string): string[] {
+    return [...(this.functions.get(name)?.pools.keys() ?? [])].filter((version) => version !== '$LATEST');
+  }
+
+  alias(name: string): Alias | undefined {
+    return this.functions.get(name)?.alias;
+  }
+
+  /** Points the function's alias at `target` (checked by the caller, see aliasProblem). */
+  updateAlias(name: string, target: AliasTarget): Alias {
+    const fn = this.functions.get(name);
+    if (!fn?.alias) throw new Error(`${name} has no alias`);
+    fn.alias = { ...fn.alias, target, revisionId: randomUUID() };
+    return fn.alias;
+  }
+
+  /**
+   * Invokes `name` with `payload` (the event as JSON bytes), at `qualifier` ($LATEST when omitted, a
+   * version, or the alias, which picks a version by its weights): throttled past the concurrency
+   * limits, otherwise on a warm environment of that version or a new one. Throws for a function or
+   * qualifier the service does not have.
+   */
+  async invoke(name: string, payload: Buffer, qualifier = '$LATEST'): Promise<InvokeResult> {
+    const fn = this.functions.get(name);
+    if (!fn || !this.hasQualifier(name, qualifier)) throw new Error(`no function ${name}:${qualifier}`);
     const reason = this.concurrency.acquire(name);
     if (reason) {
       fn.throttles += 1;
       return { status: 'throttled', reason };
     }
     try {
-      return await this.run(fn, payload);
+      const version = fn.alias?.name === qualifier ? routeAlias(fn.alias.target) : qualifier;
+      return await this.run(fn, fn.pools.get(version) as EnvironmentPool, payload, qualifier);
     } finally {
       this.concurrency.release(name);
     }
   }
 
-  private async run(fn: LambdaFunction, payload: Buffer): Promise<InvokeResult> {
-    const { pool, spec } = fn;
+  private async run(
+    fn: LambdaFunction,
+    pool: EnvironmentPool,
+    payload: Buffer,
+    qualifier: string,
+  ): Promise<InvokeResult> {
+    const { spec } = fn;
     const version = pool.config.version;
     const requestId = randomUUID();
     const { environment, cold } = await pool.acquire();
@@ -190,7 +278,11 @@ export class LambdaService {
     log(startLine(requestId, version));
     const outcome = initError
       ? ({ status: 'failed', reason: 'exit', error: initError, durationMs: 0 } as const)
-      : await environment.invoke({ requestId, payload, invokedFunctionArn: functionArn(spec.logicalId) });
+      : await environment.invoke({
+          requestId,
+          payload,
+          invokedFunctionArn: functionArn(spec.logicalId, qualifier === '$LATEST' ? undefined : qualifier),
+        });
     pool.release(environment);
     const report: Report = {
       requestId,
@@ -257,19 +349,20 @@ export class LambdaService {
         unreservedConcurrency: this.concurrency.unreserved,
         concurrentExecutions: this.concurrency.total,
       },
-      functions: [...this.functions.values()].map(({ spec, pool, throttles }) => ({
+      functions: [...this.functions.values()].map(({ spec, pools, alias, throttles }) => ({
         name: spec.logicalId,
         ...(spec.reservedConcurrency !== undefined ? { reservedConcurrency: spec.reservedConcurrency } : {}),
+        ...(alias ? { alias: { name: alias.name, ...alias.target } } : {}),
         concurrentExecutions: this.concurrency.inUse(spec.logicalId),
         throttles,
-        versions: [pool.stats()],
+        versions: [...pools.values()].map((pool) => pool.stats()),
       })),
     };
   }
 
   /** Stops every environment and removes the bundles. */
   async close(): Promise<void> {
-    for (const fn of this.functions.values()) fn.pool.close();
+    for (const fn of this.functions.values()) for (const pool of fn.pools.values()) pool.close();
     await rm(this.bundlesDir, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,15 @@
+import path from 'node:path';
 import { createLogger } from '@twin/observability/logger';
 import { applyLocalDefaults } from '../runtime/local-env';
 import { DEFAULT_ACCOUNT_CONCURRENCY } from './concurrency';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './lambda-service';
 import { startEmulator } from './server';
+import { type FunctionVersions, readVersionsFile, VersionsFileError } from './versions';
 
 // Started by the local stack (`npm start`) as a child process, or alone: `npm run emulator -w lambda`.
 // PORT (default 3000), HOST (default 127.0.0.1), LAMBDA_ACCOUNT_CONCURRENCY (default 100),
-// LAMBDA_IDLE_TIMEOUT_SECONDS (default 300), and the handlers' variables: AWS_ENDPOINT_URL_DYNAMODB,
+// LAMBDA_IDLE_TIMEOUT_SECONDS (default 300), LAMBDA_VERSIONS_FILE (versions and alias weights, e.g.
+// lambda/canary.json; relative to where npm was run), and the handlers' variables: AWS_ENDPOINT_URL_DYNAMODB,
 // AWS_ENDPOINT_URL_S3, AWS_REGION, credentials, TABLE_NAME, LOG_LEVEL (local defaults when unset).
 
 /** A whole number from the environment, within [min, max]; exits 2 naming the variable otherwise. */
@@ -35,6 +38,18 @@ async function main(): Promise<void> {
     1,
     86_400,
   );
+  let versions: Record<string, FunctionVersions> | undefined;
+  const versionsFile = process.env.LAMBDA_VERSIONS_FILE;
+  if (versionsFile) {
+    try {
+      // npm runs this in lambda/; INIT_CWD is where the user ran npm.
+      versions = readVersionsFile(path.resolve(process.env.INIT_CWD ?? process.cwd(), versionsFile));
+    } catch (err) {
+      if (!(err instanceof VersionsFileError)) throw err;
+      process.stderr.write(`LAMBDA_VERSIONS_FILE: ${err.message}\n`);
+      process.exit(2);
+    }
+  }
   applyLocalDefaults();
   const logger = createLogger('lambda-emulator');
   const emulator = await startEmulator({
@@ -43,6 +58,7 @@ async function main(): Promise<void> {
     logger,
     accountConcurrency,
     idleTimeoutMs: idleSeconds * 1000,
+    versions,
   });
 
   let stopping = false;
@@ -68,6 +84,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
+  if (err instanceof VersionsFileError) {
+    process.stderr.write(`LAMBDA_VERSIONS_FILE: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`lambda emulator failed to start: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });

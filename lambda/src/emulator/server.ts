@@ -11,8 +11,10 @@ import {
   MAX_REQUEST_BYTES,
   toHttpResponse,
 } from './api-gateway';
-import { INVOKE_PATH, InvokeApi } from './invoke-api';
+import { ALIAS_PATH, handleAlias } from './alias-api';
+import { INVOKE_PATH, InvokeApi, parseFunctionName } from './invoke-api';
 import { LambdaService, type ServiceStats } from './lambda-service';
+import type { FunctionVersions } from './versions';
 
 export const READY_PATH = '/__emulator/ready';
 /** GET: the functions' environments, cold starts, throttles and concurrency (ServiceStats). */
@@ -35,6 +37,8 @@ export interface EmulatorOptions {
   idleTimeoutMs?: number;
   /** Receives the functions' log lines, START/END/REPORT included (default: stdout). */
   logs?: LogSink;
+  /** Versions after version 1 and where the aliases point (readVersionsFile). */
+  versions?: Record<string, FunctionVersions>;
 }
 
 export interface Emulator {
@@ -94,6 +98,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     idleTimeoutMs: options.idleTimeoutMs,
     logs: options.logs,
     logger,
+    versions: options.versions,
   });
   const router = new ApiRouter(template.functions, template.api);
   const invokeApi = new InvokeApi({
@@ -134,7 +139,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       requestId,
     );
     const fn = match.spec.logicalId;
-    const invocation = await service.invoke(fn, Buffer.from(JSON.stringify(event)));
+    // With an AutoPublishAlias, SAM points the API's integration at the alias.
+    const invocation = await service.invoke(
+      fn,
+      Buffer.from(JSON.stringify(event)),
+      match.spec.autoPublishAlias,
+    );
     if (invocation.status === 'throttled') {
       logger.warn({ function: fn, reason: invocation.reason, requestId }, 'throttled');
       sendJson(
@@ -178,7 +188,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const invoke = INVOKE_PATH.exec(path);
     if (invoke && req.method === 'POST') {
-      send(res, await invokeApi.handle(invoke[1] as string, req.headers, body));
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      send(res, await invokeApi.handle(invoke[1] as string, query, req.headers, body));
+      return;
+    }
+    const alias = ALIAS_PATH.exec(path);
+    if (alias) {
+      const { name } = parseFunctionName(alias[1] as string);
+      send(
+        res,
+        handleAlias(service, req.method ?? 'GET', name, decodeURIComponent(alias[2] as string), body),
+      );
       return;
     }
     await apiGateway(req, res, body);

@@ -13,6 +13,8 @@ import { handlerLogger } from '../runtime/logger';
 // Once per container: every warm invocation reuses the client, its connections and the API.
 const logger = handlerLogger('products');
 const store = new ProductStore(createDynamoClient(), process.env.TABLE_NAME || 'products');
+/** The release this version of the function reports at GET /version, as the backend reports its own. */
+const release = { service: 'products', version: process.env.APP_VERSION || '1.0.0' };
 const api = createProductsApi(store, {
   onError: (err) => logger.error({ err }, 'products request failed'),
 });
@@ -77,6 +79,7 @@ function toResult({ statusCode, body }: ProductsResponse): APIGatewayProxyResult
  * API and its answer back, so it answers every request as the Express backend does.
  */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  if (event.httpMethod === 'GET' && event.resource === '/version') return json(200, release);
   const route = routes[`${event.httpMethod} ${event.resource}`];
   // API Gateway only sends the routes above; anything else was invoked by hand.
   if (!route) return json(404, { error: `no route for ${event.httpMethod} ${event.path}` });

@@ -44,6 +44,13 @@ export interface FunctionSpec {
   maximumEventAgeSeconds: number;
   /** ReservedConcurrentExecutions: the function's own concurrency, and its ceiling. */
   reservedConcurrency?: number;
+  /** AutoPublishAlias: the alias each deployment publishes a version behind, e.g. live. */
+  autoPublishAlias?: string;
+  /**
+   * Environment.Variables (Globals' merged with the function's, as SAM merges maps) that have a
+   * value here: literals, and Refs to parameters with a Default. Refs to resources are left out.
+   */
+  environment: Record<string, string>;
   buildProperties: BuildProperties;
   routes: ApiRoute[];
 }
@@ -107,8 +114,32 @@ function dict(value: unknown): Dict {
   return isDict(value) ? value : {};
 }
 
-function readFunction(logicalId: string, resource: Dict, globals: Dict, templateDir: string): FunctionSpec {
+/** A variable's value when the template alone decides it: a literal, or a parameter's Default. */
+function literal(value: unknown, parameters: Dict): string | undefined {
+  if (['string', 'number', 'boolean'].includes(typeof value)) return String(value);
+  const ref = dict(value).Ref;
+  const fallback = typeof ref === 'string' ? dict(parameters[ref]).Default : undefined;
+  return fallback === undefined ? undefined : String(fallback);
+}
+
+function readFunction(
+  logicalId: string,
+  resource: Dict,
+  globals: Dict,
+  parameters: Dict,
+  templateDir: string,
+): FunctionSpec {
   const properties = { ...globals, ...dict(resource.Properties) };
+  const variables = {
+    ...dict(dict(globals.Environment).Variables),
+    ...dict(dict(dict(resource.Properties).Environment).Variables),
+  };
+  const environment = Object.fromEntries(
+    Object.entries(variables).flatMap(([name, value]) => {
+      const text = literal(value, parameters);
+      return text === undefined ? [] : [[name, text]];
+    }),
+  );
   const handler = properties.Handler;
   if (typeof handler !== 'string' || !/^[^.]+\.[^.]+$/.test(handler)) {
     throw new TemplateError(`${logicalId}: Handler must look like <file>.<export>, got ${String(handler)}`);
@@ -157,6 +188,10 @@ function readFunction(logicalId: string, resource: Dict, globals: Dict, template
     maximumRetryAttempts: typeof retries === 'number' ? retries : 2,
     maximumEventAgeSeconds: typeof maxAge === 'number' ? maxAge : 21_600,
     ...(reserved !== undefined ? { reservedConcurrency: reserved as number } : {}),
+    ...(typeof properties.AutoPublishAlias === 'string'
+      ? { autoPublishAlias: properties.AutoPublishAlias }
+      : {}),
+    environment,
     buildProperties,
     routes,
   };
@@ -190,7 +225,9 @@ export function loadTemplate(file = TEMPLATE_PATH): SamTemplate {
   const globals = dict(dict(document.Globals).Function);
   const functions = Object.entries(dict(document.Resources))
     .filter(([, resource]) => dict(resource).Type === 'AWS::Serverless::Function')
-    .map(([logicalId, resource]) => readFunction(logicalId, dict(resource), globals, path.dirname(file)));
+    .map(([logicalId, resource]) =>
+      readFunction(logicalId, dict(resource), globals, dict(document.Parameters), path.dirname(file)),
+    );
   return { path: file, document, functions, api: readApiSettings(dict(dict(document.Globals).Api), file) };
 }
 
