@@ -15,7 +15,7 @@ import { startTestDynamo, type TestDynamo } from '../../tests/support/dynamo';
 import { type Emulator, startEmulator } from '../src/emulator/server';
 import { readVersionsFile } from '../src/emulator/versions';
 import { PNG_BYTES } from './fixtures/handlers';
-import { LAMBDA_DIR, requireBuilt } from './helpers';
+import { LAMBDA_DIR, requireBuilt, waitFor } from './helpers';
 
 type LogLine = Record<string, unknown> & { msg: string };
 // Response bodies are asserted field by field.
@@ -30,20 +30,6 @@ function captureLogger() {
     write: (line: string) => lines.push(JSON.parse(line)),
   });
   return { logger, lines };
-}
-
-async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const invocationsPath = (name: string) => `/2015-03-31/functions/${name}/invocations`;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createLogger } from '@twin/observability';
 import { type Emulator, startEmulator } from '../src/emulator/server';
 import type { PoolStats } from '../src/emulator/environment-pool';
+import { waitFor } from './helpers';
 
 // Execution environments through the real emulator: each a process of its own. Tests hold
 // invocations in flight with a gate (an HTTP server the fixture function calls and that answers only
@@ -48,20 +49,6 @@ async function startGate(): Promise<Gate> {
         server.close(() => resolve());
       }),
   };
-}
-
-async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function versionStats(emulator: Emulator, name: string): PoolStats {

@@ -42,3 +42,18 @@ export function requireBuilt(file: string): string {
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npx tsc -b lambda\` first`);
   return built;
 }
+
+/** Polls `probe` every 50 ms until it gives a value; throws naming `what` after `ms`. */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

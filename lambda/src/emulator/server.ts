@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@twin/observability/logger';
 import type { LogSink } from '../runtime/environment';
+import { readBody } from '../runtime/runtime-api';
 import { loadTemplate, TEMPLATE_PATH } from '../template/template';
 import {
   ApiRouter,
@@ -67,20 +68,6 @@ function parseJson(payload: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Reads the whole body; past `limit` bytes the rest is read and dropped, and undefined returned. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    req.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length <= limit) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(length <= limit ? Buffer.concat(chunks, length) : undefined));
-    req.on('error', reject);
-  });
 }
 
 /**

@@ -45,16 +45,16 @@ function send(res: ServerResponse, statusCode: number, body: unknown, headers: R
   res.end(text);
 }
 
-/** The body, or undefined past MAX_PAYLOAD_BYTES (the rest is read and dropped). */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** Reads a request's whole body; past `limit` bytes the rest is read and dropped, and undefined returned. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
     req.on('data', (chunk: Buffer) => {
       length += chunk.length;
-      if (length <= MAX_PAYLOAD_BYTES) chunks.push(chunk);
+      if (length <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(length <= MAX_PAYLOAD_BYTES ? Buffer.concat(chunks, length) : undefined));
+    req.on('end', () => resolve(length <= limit ? Buffer.concat(chunks, length) : undefined));
     req.on('error', reject);
   });
 }
@@ -90,7 +90,7 @@ export async function startRuntimeApi(handler: RuntimeApiHandler): Promise<Runti
       return;
     }
     if (req.method === 'POST' && url === '/2018-06-01/runtime/init/error') {
-      handler.initError((await readBody(req)) ?? Buffer.alloc(0));
+      handler.initError((await readBody(req, MAX_PAYLOAD_BYTES)) ?? Buffer.alloc(0));
       send(res, 202, { status: 'OK' });
       return;
     }
@@ -103,7 +103,7 @@ export async function startRuntimeApi(handler: RuntimeApiHandler): Promise<Runti
       return;
     }
     const requestId = decodeURIComponent(result[1] as string);
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_PAYLOAD_BYTES);
     const accepted =
       body === undefined
         ? handler.error(requestId, tooLarge())
