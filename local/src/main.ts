@@ -25,7 +25,7 @@ Options (each also read from the environment variable in brackets):
   -h, --help            this text
 
 A port of 0 means any free port. Every service sends its traces to the launcher's trace store
-(an emulation of Jaeger's query API, for scripts/traces.sh), unless
+(an emulation of Jaeger's query API; the frontend's page shows them as waterfalls), unless
 OTEL_EXPORTER_OTLP_ENDPOINT names another OTLP endpoint (e.g. a Jaeger at http://localhost:4318)
 or OTEL_TRACES_EXPORTER another exporter (none turns tracing off); then no store runs.`;
 
@@ -97,6 +97,7 @@ function printReady(stack: Stack, thumbnails: ThumbnailsPath): void {
     `\nThumbnails are made by ${makers[thumbnails]}.\n` +
       `Try: curl localhost:${port('frontend')}/api/version\n` +
       `     curl 'localhost:${port('lambda')}/hello?name=Alice'\n` +
+      (stack.traces ? `Traces: http://localhost:${port('frontend')}/#traces (or scripts/traces.sh)\n` : '') +
       'Ctrl-C stops everything.\n\n',
   );
 }

@@ -3,44 +3,18 @@
 // translated as Jaeger's OTLP translator does (opentelemetry-collector-contrib pkg/translator/jaeger):
 // parent -> CHILD_OF, links -> FOLLOWS_FROM, kind -> span.kind, status -> otel.status_code, error and
 // otel.status_description, scope -> otel.scope.name/version, events -> logs with an `event` field.
+// The JSON shapes are declared once, where the web page that reads them (through the frontend) is.
+import type {
+  JaegerKeyValue,
+  JaegerReference,
+  JaegerSpan,
+  JaegerTrace,
+} from '../../../services/frontend/web/api-types';
 import type { Attribute, StoredSpan } from './span';
 import { SPAN_KINDS } from './span';
 import type { StoredTrace } from './store';
 
-/** A Jaeger tag or log field. */
-export interface JaegerKeyValue {
-  key: string;
-  type: 'string' | 'bool' | 'int64' | 'float64';
-  value: string | boolean | number;
-}
-
-export interface JaegerReference {
-  refType: 'CHILD_OF' | 'FOLLOWS_FROM';
-  traceID: string;
-  spanID: string;
-}
-
-export interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  references: JaegerReference[];
-  /** Microseconds since the epoch. */
-  startTime: number;
-  /** Microseconds. */
-  duration: number;
-  tags: JaegerKeyValue[];
-  logs: Array<{ timestamp: number; fields: JaegerKeyValue[] }>;
-  processID: string;
-  warnings: string[] | null;
-}
-
-export interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string; tags: JaegerKeyValue[] }>;
-  warnings: string[] | null;
-}
+export type { JaegerKeyValue, JaegerReference, JaegerSpan, JaegerTrace };
 
 const tag = ({ key, type, value }: Attribute): JaegerKeyValue => ({ key, type, value });
 const text = (key: string, value: string): JaegerKeyValue => ({ key, type: 'string', value });

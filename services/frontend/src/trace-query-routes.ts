@@ -1,6 +1,6 @@
 import { type Response, Router } from 'express';
 import { callUpstream, HttpError } from '@twin/service-kit';
-import { TRACE_QUERY_PREFIX } from './trace-query-path';
+import { TRACE_QUERY_PREFIX } from './untraced-paths';
 
 export interface TraceQueryOptions {
   /** Jaeger's query API as the frontend reaches it, e.g. http://127.0.0.1:16686; unset: no relay. */

@@ -49,6 +49,55 @@ export interface ImageList {
   nextCursor?: string;
 }
 
+/** A tag, process tag or log field in Jaeger's JSON. */
+export interface JaegerKeyValue {
+  key: string;
+  type: 'string' | 'bool' | 'int64' | 'float64';
+  value: string | boolean | number;
+}
+
+/** A span's reference: its parent (CHILD_OF) or a link (FOLLOWS_FROM), possibly to another trace. */
+export interface JaegerReference {
+  refType: 'CHILD_OF' | 'FOLLOWS_FROM';
+  traceID: string;
+  spanID: string;
+}
+
+/** A span in Jaeger's JSON (jaeger-query's UI model). */
+export interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  references: JaegerReference[];
+  /** Microseconds since the epoch. */
+  startTime: number;
+  /** Microseconds. */
+  duration: number;
+  tags: JaegerKeyValue[];
+  /** Span events: microseconds since the epoch, and fields (the event's name as `event`). */
+  logs: Array<{ timestamp: number; fields: JaegerKeyValue[] }>;
+  /** Key into the trace's processes. */
+  processID: string;
+  warnings: string[] | null;
+}
+
+/** A trace in Jaeger's JSON: spans and the processes (services) that made them. */
+export interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string; tags: JaegerKeyValue[] }>;
+  warnings: string[] | null;
+}
+
+/** Every answer of Jaeger's HTTP query API (GET /api/jaeger/* relays them). */
+export interface JaegerResponse<T> {
+  data: T;
+  total: number;
+  limit: number;
+  offset: number;
+  errors: Array<{ code?: number; msg: string; traceID?: string }> | null;
+}
+
 /** The 201 answer of POST /api/images. */
 export interface UploadedImage {
   id: string;
