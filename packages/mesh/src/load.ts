@@ -200,3 +200,6 @@ export const listStages = (root: string): string[] =>
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort();
+
+/** `10`, `canary-10` -> `canary-10`: the overlay of a canary stage, by its percentage or its name. */
+export const stageName = (stage: string): string => (/^\d+$/.test(stage) ? `canary-${stage}` : stage);

@@ -1,0 +1,90 @@
+// The sockets of a proxy. The inbound listener serves plaintext and mutual TLS on one port and tells
+// them apart by the first byte (a TLS handshake starts with 0x16), as Envoy's tls_inspector does for
+// Istio's inbound filter chains; which is accepted depends on the workload's PeerAuthentication mode
+// at the moment the connection arrives: STRICT refuses plaintext (the connection is closed, Envoy's
+// no_filter_chain_match), DISABLE refuses TLS, PERMISSIVE takes both.
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+
+/** A started listener. */
+export interface Listener {
+  port: number;
+  close(): Promise<void>;
+}
+
+const TLS_HANDSHAKE = 0x16;
+
+async function listen(server: net.Server, port: number): Promise<number> {
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+function closer(servers: (net.Server | http.Server)[], sockets: Set<net.Socket>) {
+  return async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  };
+}
+
+const track = (sockets: Set<net.Socket>, socket: net.Socket) => {
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+};
+
+/** A plain HTTP listener on 127.0.0.1 (outbound listeners, the ingress gateway). */
+export async function startHttpListener(port: number, handler: http.RequestListener): Promise<Listener> {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => track(sockets, socket));
+  return { port: await listen(server, port), close: closer([server], sockets) };
+}
+
+/** How the inbound listener treats a new connection. */
+export interface InboundSecurity {
+  mode(): 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  secureContext(): tls.SecureContext;
+  /** A connection refused for its transport (plaintext under STRICT, TLS under DISABLE). */
+  refused(reason: 'plaintext' | 'tls'): void;
+  handshakeFailed(): void;
+}
+
+/** The inbound listener: TLS or plaintext by the first byte, then HTTP. */
+export async function startInboundListener(
+  port: number,
+  security: InboundSecurity,
+  handler: http.RequestListener,
+): Promise<Listener> {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+  const sockets = new Set<net.Socket>();
+  const raw = net.createServer((socket) => {
+    track(sockets, socket);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const mode = security.mode();
+      if (first[0] === TLS_HANDSHAKE) {
+        if (mode === 'DISABLE') return (security.refused('tls'), socket.destroy());
+        const secure = new tls.TLSSocket(socket, {
+          isServer: true,
+          secureContext: security.secureContext(),
+          requestCert: true,
+          rejectUnauthorized: true,
+        });
+        secure.once('error', () => {
+          security.handshakeFailed();
+          socket.destroy();
+        });
+        server.emit('connection', secure);
+        return;
+      }
+      if (mode === 'STRICT') return (security.refused('plaintext'), socket.destroy());
+      server.emit('connection', socket);
+      socket.resume();
+    });
+    socket.on('error', () => socket.destroy());
+  });
+  return { port: await listen(raw, port), close: closer([raw, server], sockets) };
+}

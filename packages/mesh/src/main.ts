@@ -1,0 +1,41 @@
+// The local data plane as a process: `node dist/main.js`, configured by MESH_PLAN (JSON: the
+// repository root, the stage, the admin port and every proxy with its ports), as the local stack
+// starts it. Its standard output carries the access log and the control plane's messages.
+import { startAdmin } from './admin';
+import { DataPlane } from './data-plane';
+import { formatProblem, MeshConfigError } from './errors';
+import type { ProxySpec } from './proxy';
+
+/** What the launcher hands the data plane process in MESH_PLAN. */
+export interface DataPlanePlan {
+  root: string;
+  stage?: string;
+  adminPort: number;
+  proxies: ProxySpec[];
+}
+
+async function main(): Promise<void> {
+  const raw = process.env.MESH_PLAN;
+  if (!raw) throw new Error('MESH_PLAN is not set (JSON: root, stage, adminPort, proxies)');
+  const plan = JSON.parse(raw) as DataPlanePlan;
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const plane = await DataPlane.start({ root: plan.root, stage: plan.stage, proxies: plan.proxies, log });
+  const admin = await startAdmin(plane, plan.adminPort);
+  log(
+    `mesh: ${plane.proxies.length} proxies, configuration v${plane.configStatus.version} (${plan.stage ?? 'no overlay'}), admin on http://127.0.0.1:${admin.port}`,
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all([admin.close(), plane.stop()]).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: Error) => {
+  const detail = err instanceof MeshConfigError ? err.problems.map(formatProblem).join('\n') : err.message;
+  process.stderr.write(`mesh: cannot start: ${detail}\n`);
+  process.exit(1);
+});
