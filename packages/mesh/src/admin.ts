@@ -127,16 +127,8 @@ export async function startAdmin(
     if (req.method === 'POST' && url.pathname === '/stage') {
       void readStage(req, url).then((stage) => {
         if (!stage) return json(res, 400, { error: 'stage: give one, e.g. canary-50', field: 'stage' });
-        const status = plane.reload(stage.startsWith('canary-') ? stage : `canary-${stage}`);
-        return json(
-          res,
-          status.refused &&
-            status.refused.stage === (stage.startsWith('canary-') ? stage : `canary-${stage}`) &&
-            status.stage !== status.refused.stage
-            ? 422
-            : 200,
-          status,
-        );
+        const { applied, status } = plane.reload(stageName(stage));
+        return json(res, applied ? 200 : 422, status);
       });
       return;
     }

@@ -123,15 +123,16 @@ export class DataPlane {
   /**
    * Loads the configuration again, for `stage` (default: the one in force), and pushes it to every
    * proxy; on any problem keeps the configuration in force.
-   * @returns the status afterwards; `refused` is set when the new configuration was refused.
+   * @returns whether it was applied, and the status afterwards (with the problems when refused).
    */
-  reload(stage = this.config.stage): ConfigStatus {
+  reload(stage = this.config.stage): { applied: boolean; status: ConfigStatus } {
     try {
       const config = loadMeshConfig({ root: this.options.root, stage });
       this.push(config);
       this.options.log(
         `mesh: configuration v${this.version} in force (${stage ? `stage ${stage}` : 'no overlay'})`,
       );
+      return { applied: true, status: this.status };
     } catch (err) {
       if (!(err instanceof MeshConfigError)) throw err;
       this.status = {
@@ -140,12 +141,12 @@ export class DataPlane {
       };
       this.options.log(`mesh: configuration refused, v${this.version} stays in force:`);
       for (const problem of err.problems) this.options.log(`mesh:   ${formatProblem(problem)}`);
+      return { applied: false, status: this.status };
     }
-    return this.status;
   }
 
   /** Watches k8s/istio and k8s/overlays; every change reloads, a burst of changes once. */
-  private follow(): void {
+  private async follow(): Promise<void> {
     const { root } = this.options;
     this.watcher = watch([path.join(root, ISTIO_DIR), path.join(root, OVERLAYS_DIR)], {
       ignoreInitial: true,
@@ -154,6 +155,7 @@ export class DataPlane {
       clearTimeout(this.debounce);
       this.debounce = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
     });
+    await once(this.watcher, 'ready');
   }
 
   proxy(name: string): MeshProxy | undefined {

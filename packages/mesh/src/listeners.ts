@@ -14,6 +14,12 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** The inbound listener, which can also close connections a new mTLS mode no longer accepts. */
+export interface InboundListener extends Listener {
+  /** Closes the open connections whose transport `mode` refuses, as Envoy drains a replaced filter chain. */
+  enforce(mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'): void;
+}
+
 const TLS_HANDSHAKE = 0x16;
 
 async function listen(server: net.Server, port: number): Promise<number> {
@@ -56,9 +62,10 @@ export async function startInboundListener(
   port: number,
   security: InboundSecurity,
   handler: http.RequestListener,
-): Promise<Listener> {
+): Promise<InboundListener> {
   const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
   const sockets = new Set<net.Socket>();
+  const transport = new WeakMap<net.Socket, 'tls' | 'plaintext'>();
   const raw = net.createServer((socket) => {
     track(sockets, socket);
     socket.once('data', (first: Buffer) => {
@@ -67,6 +74,7 @@ export async function startInboundListener(
       const mode = security.mode();
       if (first[0] === TLS_HANDSHAKE) {
         if (mode === 'DISABLE') return (security.refused('tls'), socket.destroy());
+        transport.set(socket, 'tls');
         const secure = new tls.TLSSocket(socket, {
           isServer: true,
           secureContext: security.secureContext(),
@@ -81,10 +89,18 @@ export async function startInboundListener(
         return;
       }
       if (mode === 'STRICT') return (security.refused('plaintext'), socket.destroy());
+      transport.set(socket, 'plaintext');
       server.emit('connection', socket);
       socket.resume();
     });
     socket.on('error', () => socket.destroy());
   });
-  return { port: await listen(raw, port), close: closer([raw, server], sockets) };
+  return {
+    port: await listen(raw, port),
+    close: closer([raw, server], sockets),
+    enforce: (mode) => {
+      const refused = mode === 'STRICT' ? 'plaintext' : mode === 'DISABLE' ? 'tls' : undefined;
+      for (const socket of sockets) if (refused && transport.get(socket) === refused) socket.destroy();
+    },
+  };
 }

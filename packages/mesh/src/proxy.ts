@@ -4,13 +4,14 @@
 // statistics, tracer and access log; a new configuration replaces its route tables and clusters
 // without closing a socket, and a cluster whose settings and hosts did not change keeps its state
 // (connections, outlier detection), as Envoy keeps a cluster that a CDS update leaves unchanged.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import tls from 'node:tls';
 import { authorize, mtlsMode, type Peer } from './authz';
 import { spiffeIdOfPeer, type WorkloadCertificate } from './ca';
 import { principalOfSpiffeId, spiffeIdOf } from './identity';
 import type { MeshConfig } from './load';
-import { type Listener, startHttpListener, startInboundListener } from './listeners';
+import { type InboundListener, type Listener, startHttpListener, startInboundListener } from './listeners';
 import {
   clusterName,
   clusterPolicy,
@@ -82,6 +83,7 @@ export class MeshProxy {
   readonly spiffeId: string;
   private snapshot?: MeshSnapshot;
   private readonly listeners: Listener[] = [];
+  private inboundListener?: InboundListener;
   private readonly tables = new Map<string, RouteTable>();
   private clusters = new Map<string, { key: string; cluster: UpstreamCluster }>();
   private secureContext?: tls.SecureContext;
@@ -143,6 +145,7 @@ export class MeshProxy {
           ),
       );
       this.listeners.push(listener);
+      this.inboundListener = listener;
       this.ports.inbound = listener.port;
     }
     for (const { host, port } of outbound) {
@@ -182,6 +185,8 @@ export class MeshProxy {
       cert: this.certificate.certPem,
       key: this.certificate.keyPem,
       ca: snapshot.rootPem,
+      // Clients resume TLS sessions; a server that asks for client certificates needs a session context for that.
+      sessionIdContext: createHash('sha256').update(this.spiffeId).digest('hex').slice(0, 32),
     });
     const used = new Map<string, { key: string; cluster: UpstreamCluster }>();
     const clusterFor = (namespace: string) => (destination: ResolvedDestination) =>
@@ -224,6 +229,7 @@ export class MeshProxy {
         for (const destination of route.destinations) table.cluster(destination);
     for (const [name, entry] of this.clusters) if (used.get(name) !== entry) void entry.cluster.close();
     this.clusters = used;
+    this.inboundListener?.enforce(this.mtlsMode());
   }
 
   private inboundTable(

@@ -2,7 +2,7 @@
 // select), their connection pools, the circuit breaker and outlier detection of its
 // DestinationRule, and the load balancer. HTTP/1.1 connection pools are undici's; a connection
 // carries one request at a time, so requests in flight stand for connections in use.
-import { Client } from 'undici';
+import { Pool } from 'undici';
 import { OutlierDetector, type UpstreamResult } from './outlier-detector';
 import type { ClusterPolicy } from './policy';
 import type { Stats } from './stats';
@@ -25,7 +25,7 @@ export interface Endpoint {
 
 /** One host of a cluster: its endpoint, pool and what outlier detection and the load balancer need. */
 export class UpstreamHost {
-  readonly client: Client;
+  readonly client: Pool;
   /** Requests in flight. */
   active = 0;
   requests = 0;
@@ -38,7 +38,7 @@ export class UpstreamHost {
     maxRequestsPerConnection: number,
   ) {
     const tls = endpoint.tls;
-    this.client = new Client(`${tls ? 'https' : 'http'}://${endpoint.address}`, {
+    this.client = new Pool(`${tls ? 'https' : 'http'}://${endpoint.address}`, {
       pipelining: 1,
       keepAliveTimeout: 60_000,
       ...(maxRequestsPerConnection > 0 ? { maxRequestsPerClient: maxRequestsPerConnection } : {}),
