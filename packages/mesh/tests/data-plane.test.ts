@@ -1,3 +1,4 @@
+import { startAdmin } from '../src/admin';
 import { copyPolicy, eventually, load, type Mesh, startMesh } from './support/mesh';
 
 const BACKEND_V2 = 'outbound|80|v2|backend.mesh-demo.svc.cluster.local';
@@ -222,4 +223,150 @@ describe('retries and outlier detection', () => {
     expect(counts['HTTP 503'] ?? 0).toBe(0);
     expect(stopped.hits).toBe(5);
   }, 120_000);
+});
+
+describe('circuit breaking, faults and live configuration', () => {
+  const policy = copyPolicy();
+  let mesh: Mesh;
+  let admin: Awaited<ReturnType<typeof startAdmin>>;
+  let adminUrl: string;
+  beforeAll(async () => {
+    policy.edit('k8s/istio/destination-rule-backend.yaml', (text) =>
+      text
+        .replace('maxConnections: 100', 'maxConnections: 1')
+        .replace('http1MaxPendingRequests: 50', 'http1MaxPendingRequests: 1'),
+    );
+    mesh = await startMesh(policy.root, 'canary-100');
+    admin = await startAdmin(mesh.plane, 0);
+    adminUrl = `http://127.0.0.1:${admin.port}`;
+  }, 30_000);
+  afterAll(async () => {
+    await admin?.close();
+    await mesh?.stop();
+    policy.remove();
+  });
+
+  it('answers past the pool and its queue at once with 503 and x-envoy-overloaded, not retried', async () => {
+    const v2 = mesh.apps['backend-v2-0'].state;
+    // Under the per-try timeout (1.5 s): the one in flight and the one queued both get answered.
+    v2.delayMs = 1000;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const res = await fetch(`${mesh.backendUrl}/version`);
+        return {
+          status: res.status,
+          overloaded: res.headers.get('x-envoy-overloaded'),
+          body: await res.text(),
+        };
+      }),
+    );
+    v2.delayMs = 0;
+    const overflowed = answers.filter((a) => a.status === 503);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(2);
+    expect(overflowed.length).toBeGreaterThan(0);
+    for (const a of overflowed)
+      expect(a).toMatchObject({ overloaded: 'true', body: expect.stringContaining('overflow') });
+    expect(mesh.stat('frontend', `cluster.${BACKEND_V2}.upstream_rq_pending_overflow`)).toBe(
+      overflowed.length,
+    );
+    expect(mesh.stat('frontend', `cluster.${BACKEND_V2}.upstream_rq_retry`)).toBe(0);
+    expect(mesh.accessLog().filter((l) => l.response_flags === 'UO')).toHaveLength(overflowed.length);
+  }, 30_000);
+
+  it('follows an edit of the selected overlay, refuses a broken one and keeps the last good configuration', async () => {
+    expect(await load(mesh.backendUrl, 20, 1)).toEqual({ '2.0.0': 20 });
+    const version = mesh.plane.configStatus.version;
+    policy.edit('k8s/overlays/canary-100/backend-weights.yaml', (text) =>
+      text
+        .replace(/(route\/0\/weight\n\s+value: )\d+/g, '$1100')
+        .replace(/(route\/1\/weight\n\s+value: )\d+/g, '$10'),
+    );
+    await eventually(() => mesh.plane.configStatus.version > version, 20_000, 'the reload');
+    expect(await load(mesh.backendUrl, 20, 1)).toEqual({ '1.0.0': 20 });
+
+    const good = mesh.plane.configStatus.version;
+    policy.edit('k8s/istio/virtual-service-backend.yaml', (text) =>
+      text.replace('timeout: 4s', 'timeout: soon'),
+    );
+    await eventually(() => mesh.plane.configStatus.refused !== undefined, 20_000, 'the refusal');
+    expect(mesh.plane.configStatus.version).toBe(good);
+    expect(mesh.plane.configStatus.refused!.problems).toEqual([
+      {
+        file: 'k8s/istio/virtual-service-backend.yaml',
+        field: 'spec.http[0].timeout',
+        message:
+          'must be a duration of at least 1ms, e.g. "1.5s", "30s", "250ms" (after the patch k8s/overlays/canary-100/backend-weights.yaml)',
+      },
+    ]);
+    expect(mesh.lines).toContainEqual(
+      expect.stringMatching(
+        /^mesh: {3}k8s\/istio\/virtual-service-backend\.yaml: spec\.http\[0\]\.timeout: must be a duration/,
+      ),
+    );
+    expect(await load(mesh.backendUrl, 10, 1)).toEqual({ '1.0.0': 10 });
+    policy.edit('k8s/istio/virtual-service-backend.yaml', (text) =>
+      text.replace('timeout: soon', 'timeout: 4s'),
+    );
+    await eventually(() => mesh.plane.configStatus.version > good, 20_000, 'the reload');
+  }, 60_000);
+
+  it('changes stage through the admin endpoint, and says why it refuses one', async () => {
+    const moved = await fetch(`${adminUrl}/stage`, { method: 'POST', body: '50' });
+    expect(moved.status).toBe(200);
+    expect(await moved.json()).toMatchObject({ stage: 'canary-50' });
+    const counts = await load(mesh.backendUrl, 100, 1);
+    expect(counts['1.0.0']).toBeGreaterThan(20);
+    expect(counts['2.0.0']).toBeGreaterThan(20);
+    const refused = await fetch(`${adminUrl}/stage?stage=canary-7`, { method: 'POST' });
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({
+      stage: 'canary-50',
+      refused: { stage: 'canary-7', problems: [{ file: 'k8s/overlays/canary-7/kustomization.yaml' }] },
+    });
+    expect((await fetch(`${adminUrl}/stage`, { method: 'POST' })).status).toBe(400);
+  });
+
+  it("shows each proxy's statistics, clusters and certificate as Envoy's admin does", async () => {
+    const stats = await (
+      await fetch(`${adminUrl}/proxies/frontend/stats?filter=upstream_rq_pending_overflow`)
+    ).text();
+    expect(stats).toMatch(
+      new RegExp(
+        `^cluster\\.${BACKEND_V2.replace(/\|/g, '\\|').replace(/\./g, '\\.')}\\.upstream_rq_pending_overflow: \\d+$`,
+        'm',
+      ),
+    );
+    const clusters = await (await fetch(`${adminUrl}/proxies/frontend/clusters`)).text();
+    expect(clusters).toMatch(
+      new RegExp(`${BACKEND_V1.replace(/\|/g, '\\|')}::127\\.0\\.0\\.1:\\d+::hostname::backend-v1-0`),
+    );
+    expect(clusters).toContain(`${BACKEND_V1}::default_priority::max_connections::1`);
+    const certs = (await (await fetch(`${adminUrl}/proxies/frontend/certs`)).json()) as {
+      certificates: { cert_chain: { subject_alt_names: { uri: string }[] }[] }[];
+    };
+    expect(certs.certificates[0]!.cert_chain[0]!.subject_alt_names).toEqual([
+      { uri: 'spiffe://cluster.local/ns/mesh-demo/sa/frontend' },
+    ]);
+    expect((await fetch(`${adminUrl}/proxies/nobody/stats`)).status).toBe(404);
+    const bad = await fetch(`${adminUrl}/proxies/frontend/stats?filter=(`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ field: 'filter' });
+  });
+
+  it('injects the faults a route declares: an abort with its status, a delay', async () => {
+    policy.edit('k8s/istio/virtual-service-backend.yaml', (text) =>
+      text.replace(
+        '      timeout: 4s\n      retries:\n        attempts: 2\n        perTryTimeout: 1.5s',
+        '      fault:\n        abort:\n          httpStatus: 418\n          percentage:\n            value: 100\n      timeout: 4s\n      retries:\n        attempts: 2\n        perTryTimeout: 1.5s',
+      ),
+    );
+    const version = mesh.plane.configStatus.version;
+    await eventually(() => mesh.plane.configStatus.version > version, 20_000, 'the reload');
+    const res = await fetch(`${mesh.backendUrl}/version`);
+    expect(res.status).toBe(418);
+    expect(await res.text()).toBe('fault filter abort');
+    expect(mesh.accessLog().at(-1)).toMatchObject({ response_code: 418, response_flags: 'FI' });
+    // Writes take the other route, which has no fault.
+    expect((await fetch(`${mesh.backendUrl}/products`, { method: 'POST', body: '{}' })).status).toBe(200);
+  }, 30_000);
 });
