@@ -1,7 +1,8 @@
 // The data plane's admin endpoint: per proxy, what Envoy's admin interface shows of a sidecar
 // (/stats, /clusters, /certs, /config_dump; www.envoyproxy.io/docs/envoy/latest/operations/admin),
 // and the control plane's state: the configuration in force, the last one refused, and the stage,
-// which `POST /stage` changes as `kubectl apply` of another overlay would.
+// which `POST /stage` changes as `kubectl apply` of another overlay would; `POST /apply` takes
+// resources as `kubectl apply -f` does.
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,15 +105,22 @@ function proxyRoute(plane: DataPlane, proxy: MeshProxy, view: string, url: URL, 
   }
 }
 
-async function readStage(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
-  if (url.searchParams.has('stage')) return url.searchParams.get('stage') ?? undefined;
+/** The request body as text, at most `limit` bytes; undefined beyond. */
+async function readText(req: http.IncomingMessage, limit: number): Promise<string | undefined> {
   let body = '';
   for await (const chunk of req) {
     body += String(chunk);
-    if (body.length > 1024) break;
+    if (body.length > limit) return undefined;
   }
-  return body.trim() || undefined;
+  return body;
 }
+
+async function readStage(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
+  if (url.searchParams.has('stage')) return url.searchParams.get('stage') ?? undefined;
+  return (await readText(req, 1024))?.trim() || undefined;
+}
+
+const MANIFEST_LIMIT_BYTES = 256 * 1024;
 
 /** Starts the admin endpoint on 127.0.0.1:`port` (0: any free port); resolves with its port and a close function. */
 export async function startAdmin(
@@ -127,7 +135,19 @@ export async function startAdmin(
     if (req.method === 'POST' && url.pathname === '/stage') {
       void readStage(req, url).then((stage) => {
         if (!stage) return json(res, 400, { error: 'stage: give one, e.g. canary-50', field: 'stage' });
-        const { applied, status } = plane.reload(stageName(stage));
+        const { applied, status } = plane.setStage(stageName(stage));
+        return json(res, applied ? 200 : 422, status);
+      });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/apply') {
+      void readText(req, MANIFEST_LIMIT_BYTES).then((text) => {
+        if (!text?.trim())
+          return json(res, text === undefined ? 413 : 400, {
+            error: `body: the YAML to apply, at most ${MANIFEST_LIMIT_BYTES} bytes`,
+            field: 'body',
+          });
+        const { applied, status } = plane.applyManifest(text, url.searchParams.get('source') ?? '(applied)');
         return json(res, applied ? 200 : 422, status);
       });
       return;
@@ -138,6 +158,7 @@ export async function startAdmin(
         200,
         plane.proxies.map((p) => ({
           name: p.spec.name,
+          pid: p.spec.pid,
           namespace: p.spec.namespace,
           spiffe_id: p.spiffeId,
           labels: p.spec.labels,
@@ -151,7 +172,7 @@ export async function startAdmin(
       return proxyRoute(plane, proxy, parts[2]!, url, res);
     }
     return json(res, 404, {
-      error: `${req.method} ${url.pathname}: see GET /ready, /config, /proxies, /proxies/<name>/{stats,clusters,certs,config_dump}, POST /stage`,
+      error: `${req.method} ${url.pathname}: see GET /ready, /config, /proxies, /proxies/<name>/{stats,clusters,certs,config_dump}, POST /stage, POST /apply`,
     });
   });
   server.listen(port, '127.0.0.1');

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { LocalCa } from './ca';
 import { formatProblem, MeshConfigError, type ConfigProblem } from './errors';
-import { ISTIO_DIR, loadMeshConfig, type MeshConfig, OVERLAYS_DIR } from './load';
+import YAML from 'yaml';
+import { applyResources, ISTIO_DIR, loadMeshConfig, type MeshConfig, OVERLAYS_DIR } from './load';
 import { type MeshSnapshot, MeshProxy, type MeshWorkload, type ProxySpec } from './proxy';
 import { exporterFromEnv, ProxyTracer } from './tracing';
 
@@ -44,6 +45,8 @@ export class DataPlane {
   private ca!: LocalCa;
   private watcher?: FSWatcher;
   private debounce?: NodeJS.Timeout;
+  /** Resources applied over the files (`kubectl apply -f` of a demo), until the next stage change. */
+  private applied: { source: string; resources: unknown[] }[] = [];
 
   private constructor(private readonly options: DataPlaneOptions) {}
 
@@ -126,9 +129,52 @@ export class DataPlane {
    * @returns whether it was applied, and the status afterwards (with the problems when refused).
    */
   reload(stage = this.config.stage): { applied: boolean; status: ConfigStatus } {
+    return this.attempt(stage, () => {
+      let config = loadMeshConfig({ root: this.options.root, stage });
+      for (const { source, resources } of this.applied) config = applyResources(config, resources, source);
+      return config;
+    });
+  }
+
+  /**
+   * Moves to another stage, as applying that overlay would: resources applied by hand give way to it.
+   * @returns as {@link reload}.
+   */
+  setStage(stage: string): { applied: boolean; status: ConfigStatus } {
+    const result = this.attempt(stage, () => loadMeshConfig({ root: this.options.root, stage }));
+    if (result.applied) this.applied = [];
+    return result;
+  }
+
+  /**
+   * Applies resources (YAML, one or more documents) over the configuration in force, as `kubectl
+   * apply -f` does: they replace the resources of the same kind, namespace and name until the next
+   * stage change.
+   * @returns as {@link reload}; a text that is not YAML is refused with one problem naming `source`.
+   */
+  applyManifest(text: string, source: string): { applied: boolean; status: ConfigStatus } {
+    return this.attempt(this.config.stage, () => {
+      const docs = YAML.parseAllDocuments(text);
+      const error = docs.flatMap((doc) => doc.errors)[0];
+      if (error)
+        throw new MeshConfigError([
+          { file: source, field: '', message: `is not valid YAML: ${error.message.split('\n')[0]}` },
+        ]);
+      const resources = docs
+        .map((doc) => doc.toJS() as unknown)
+        .filter((r) => r !== null && typeof r === 'object');
+      const config = applyResources(this.config, resources, source);
+      this.applied.push({ source, resources });
+      return config;
+    });
+  }
+
+  private attempt(
+    stage: string | undefined,
+    load: () => MeshConfig,
+  ): { applied: boolean; status: ConfigStatus } {
     try {
-      const config = loadMeshConfig({ root: this.options.root, stage });
-      this.push(config);
+      this.push(load());
       this.options.log(
         `mesh: configuration v${this.version} in force (${stage ? `stage ${stage}` : 'no overlay'})`,
       );

@@ -175,6 +175,18 @@ export function loadMeshConfig({ root, stage }: LoadOptions): MeshConfig {
   problems.push(...checkReferences(resources, fileOf));
   if (problems.length) throw new MeshConfigError(problems);
 
+  return assemble(stage, resources, fileOf, [
+    path.join(root, ISTIO_DIR),
+    ...(stage === undefined ? [] : [path.join(root, OVERLAYS_DIR, stage)]),
+  ]);
+}
+
+function assemble(
+  stage: string | undefined,
+  resources: IstioResource[],
+  fileOf: (resource: IstioResource) => string,
+  watchPaths: string[],
+): MeshConfig {
   const ofKind = <R extends IstioResource>(kind: R['kind']) =>
     resources.filter((r): r is R => r.kind === kind);
   return {
@@ -186,11 +198,32 @@ export function loadMeshConfig({ root, stage }: LoadOptions): MeshConfig {
     authorizationPolicies: ofKind<AuthorizationPolicy>('AuthorizationPolicy'),
     gateways: ofKind<Gateway>('Gateway'),
     fileOf,
-    watchPaths: [
-      path.join(root, ISTIO_DIR),
-      ...(stage === undefined ? [] : [path.join(root, OVERLAYS_DIR, stage)]),
-    ],
+    watchPaths,
   };
+}
+
+/**
+ * The configuration with resources applied over it, as `kubectl apply -f` would: each replaces the
+ * resource of the same kind, namespace and name, or joins the others.
+ * @param source how the applied resources are named in problems, e.g. the file they came from.
+ * @throws MeshConfigError when an applied resource does not validate or breaks a reference.
+ */
+export function applyResources(config: MeshConfig, applied: unknown[], source: string): MeshConfig {
+  const key = (r: { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } }) =>
+    `${String(r.kind)}/${String(r.metadata?.namespace ?? 'default')}/${String(r.metadata?.name)}`;
+  const problems: ConfigProblem[] = [];
+  const valid = applied.flatMap((value) => {
+    const result = validateResource(value, source);
+    problems.push(...result.problems);
+    return result.resource ? [result.resource] : [];
+  });
+  if (problems.length) throw new MeshConfigError(problems);
+  const replaced = new Set(valid.map(key));
+  const resources = [...config.resources.filter((r) => !replaced.has(key(r))), ...valid];
+  const fileOf = (resource: IstioResource) => (valid.includes(resource) ? source : config.fileOf(resource));
+  const broken = checkReferences(resources, fileOf);
+  if (broken.length) throw new MeshConfigError(broken);
+  return assemble(config.stage, resources, fileOf, config.watchPaths);
 }
 
 /** The overlays under k8s/overlays/ (e.g. canary-10, canary-100, canary-50), sorted by name. */

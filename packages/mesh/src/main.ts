@@ -1,6 +1,6 @@
 // The local data plane as a process: `node dist/main.js`, configured by MESH_PLAN (JSON: the
-// repository root, the stage, the admin port and every proxy with its ports), as the local stack
-// starts it. Its standard output carries the access log and the control plane's messages.
+// repository root, the stage and every proxy with its ports), its admin endpoint on PORT, as the
+// local stack starts it. Its standard output carries the access log and the control plane's messages.
 import { startAdmin } from './admin';
 import { DataPlane } from './data-plane';
 import { formatProblem, MeshConfigError } from './errors';
@@ -10,17 +10,19 @@ import type { ProxySpec } from './proxy';
 export interface DataPlanePlan {
   root: string;
   stage?: string;
-  adminPort: number;
   proxies: ProxySpec[];
 }
 
 async function main(): Promise<void> {
   const raw = process.env.MESH_PLAN;
-  if (!raw) throw new Error('MESH_PLAN is not set (JSON: root, stage, adminPort, proxies)');
+  if (!raw) throw new Error('MESH_PLAN is not set (JSON: root, stage, proxies)');
+  const port = Number(process.env.PORT ?? '15000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT: '${process.env.PORT}' is not a port`);
   const plan = JSON.parse(raw) as DataPlanePlan;
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const plane = await DataPlane.start({ root: plan.root, stage: plan.stage, proxies: plan.proxies, log });
-  const admin = await startAdmin(plane, plan.adminPort);
+  const admin = await startAdmin(plane, port);
   log(
     `mesh: ${plane.proxies.length} proxies, configuration v${plane.configStatus.version} (${plan.stage ?? 'no overlay'}), admin on http://127.0.0.1:${admin.port}`,
   );

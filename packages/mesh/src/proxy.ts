@@ -55,6 +55,8 @@ export interface MeshSnapshot {
 }
 
 export interface ProxySpec extends MeshWorkload {
+  /** The PID of the pod's app process, shown by the admin endpoint (for `kill -STOP`). */
+  pid?: number;
   /** The sidecar's inbound listener and the app behind it. */
   inbound?: { port: number; appAddress: string };
   /** One listener per service the app calls (its BACKEND_URL and the like). */
