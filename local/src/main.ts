@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CANARY_STAGES, type MeshOptions, parseReplicas } from './mesh';
 import { type Stack, startStack, type StackPorts, THUMBNAILS_PATHS, type ThumbnailsPath } from './stack';
 
 const USAGE = `Usage: npm start [-- options]
@@ -22,6 +23,11 @@ Options (each also read from the environment variable in brackets):
   --table NAME          DynamoDB table               [TABLE_NAME]        default products
   --bucket NAME         bucket for images            [BUCKET]            default images
   --log-level LEVEL     services' log level          [LOG_LEVEL]         default info
+  --canary STAGE        percent of backend calls on v2: 10, 50 or 100, the overlay
+                        k8s/overlays/canary-STAGE    [CANARY]            default 10
+  --replicas v1=N,v2=M  backend pods per version     [REPLICAS]          default v1=2,v2=1
+  --mesh-admin-port N   the local data plane's admin [MESH_ADMIN_PORT]   default 15000
+  --no-mesh             no sidecars: the frontend calls one backend (v1) directly
   -h, --help            this text
 
 A port of 0 means any free port. Every service sends its traces to the launcher's trace store
@@ -52,6 +58,10 @@ function readOptions() {
       table: { type: 'string', default: process.env.TABLE_NAME ?? 'products' },
       bucket: { type: 'string', default: process.env.BUCKET ?? 'images' },
       'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+      canary: { type: 'string', default: process.env.CANARY ?? '10' },
+      replicas: { type: 'string', default: process.env.REPLICAS ?? 'v1=2,v2=1' },
+      'mesh-admin-port': { type: 'string', default: process.env.MESH_ADMIN_PORT ?? '15000' },
+      'no-mesh': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -68,8 +78,25 @@ function readOptions() {
   if (!THUMBNAILS_PATHS.includes(thumbnails)) {
     throw new UsageError(`--thumbnails: '${values.thumbnails}' is not one of ${THUMBNAILS_PATHS.join(', ')}`);
   }
+  if (!(CANARY_STAGES as readonly string[]).includes(values.canary)) {
+    throw new UsageError(`--canary: '${values.canary}' is not one of ${CANARY_STAGES.join(', ')}`);
+  }
+  let replicas;
+  try {
+    replicas = parseReplicas(values.replicas);
+  } catch (err) {
+    throw new UsageError(`--replicas: ${(err as Error).message}`);
+  }
+  const mesh: MeshOptions | undefined = values['no-mesh']
+    ? undefined
+    : {
+        stage: `canary-${values.canary}`,
+        replicas,
+        adminPort: port('--mesh-admin-port', values['mesh-admin-port']),
+      };
   return {
     help: values.help,
+    mesh,
     ports,
     traceStorePort: port('--jaeger-port', values['jaeger-port']),
     thumbnails,
@@ -90,12 +117,23 @@ function printReady(stack: Stack, thumbnails: ThumbnailsPath): void {
     both: 'the thumbnailer and the Lambda imageProcessor',
   };
   process.stdout.write('\nLocal stack is ready:\n\n');
+  const pidWidth = Math.max(...rows.map((row) => String(row.pid ?? '').length));
   for (const row of rows) {
-    process.stdout.write(`  ${row.name.padEnd(width)}  ${row.url.padEnd(urlWidth)}  ${row.what}\n`);
+    const pid = row.pid === undefined ? '' : `pid ${row.pid}`;
+    process.stdout.write(
+      `  ${row.name.padEnd(width)}  ${row.url.padEnd(urlWidth)}  ${pid.padEnd(pidWidth ? pidWidth + 4 : 0)}  ${row.what}\n`,
+    );
   }
+  const frontend = port('frontend');
+  const mesh = stack.mesh
+    ? `\nThe mesh runs k8s/istio with ${stack.mesh.stage} through the local data plane (an emulation of\n` +
+      'Envoy sidecars for learning and testing). The canary, as the video counts it:\n' +
+      `  for i in $(seq 1 100); do curl -s localhost:${frontend}/api/version | jq -r .version; done | sort | uniq -c\n` +
+      `Promote: scripts/promote.sh --target local 50   Circuit breaker: kill -STOP <pid of a backend pod>\n`
+    : '';
   process.stdout.write(
-    `\nThumbnails are made by ${makers[thumbnails]}.\n` +
-      `Try: curl localhost:${port('frontend')}/api/version\n` +
+    `${mesh}\nThumbnails are made by ${makers[thumbnails]}.\n` +
+      `Try: curl localhost:${frontend}/api/version\n` +
       `     curl 'localhost:${port('lambda')}/hello?name=Alice'\n` +
       (stack.traces ? `Traces: http://localhost:${port('frontend')}/#traces (or scripts/traces.sh)\n` : '') +
       'Ctrl-C stops everything.\n\n',

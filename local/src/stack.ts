@@ -2,6 +2,7 @@ import { createDynamoClient, ensureTable } from '@twin/products';
 import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
+import { layoutMesh, type MeshLayout, type MeshOptions, REPO_ROOT } from './mesh';
 import { resolvePort } from './ports';
 import { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
 import { stackTracing, type TraceThread } from './traces';
@@ -39,6 +40,12 @@ export interface StackOptions {
    * Without it, traces go only where the environment says, and are off otherwise.
    */
   traceStorePort?: number;
+  /**
+   * Run the mesh: backend pods v1 and v2, a sidecar per pod and the ingress gateway on the
+   * frontend's port, all executing k8s/istio through the local data plane. Without it the services
+   * call each other directly, one backend (v1).
+   */
+  mesh?: MeshOptions;
   /** Event redelivery timing; the defaults behave like MinIO's webhook queue. */
   delivery?: { firstDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
 }
@@ -47,10 +54,14 @@ export interface Endpoint {
   name: string;
   url: string;
   what: string;
+  /** The process that serves it, for the pods (`kill -STOP <pid>`). */
+  pid?: number;
 }
 
 export interface Stack {
   endpoints: Endpoint[];
+  /** The local data plane, when the stack runs the mesh. */
+  mesh?: { adminUrl: string; stage: string };
   services: Map<string, ServiceProcess>;
   events: EventDelivery;
   /** s3rver; `stop()` and `start()` take it away and bring it back on the same port (fault tests). */
@@ -115,27 +126,45 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: number,
       env: Record<string, string>,
       entry: Pick<ServiceSpec, 'args' | 'readyPath'> = {},
+      service = name,
     ) => {
-      const service = new ServiceProcess(
+      const child = new ServiceProcess(
         {
           name,
           packageName,
           port: await resolvePort(port),
-          env: { OTEL_SERVICE_NAME: name, ...awsEnv, ...common, ...env },
+          env: { OTEL_SERVICE_NAME: service, ...awsEnv, ...common, ...env },
           ...entry,
         },
         options.log,
       );
-      started.push(service);
-      await service.start();
-      return service;
+      started.push(child);
+      await child.start();
+      return child;
     };
 
-    const backend = await start('backend', '@twin/backend', options.ports.backend, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      TABLE_NAME: options.tableName,
-      APP_VERSION: '1.0.0',
-    });
+    const mesh: MeshLayout | undefined = options.mesh && (await layoutMesh(options.mesh, options.ports));
+    const backendEnv = { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, TABLE_NAME: options.tableName };
+    const backends = mesh
+      ? await Promise.all(
+          mesh.backends.map((pod) =>
+            start(
+              pod.name,
+              '@twin/backend',
+              pod.port,
+              { ...backendEnv, APP_VERSION: pod.appVersion },
+              {},
+              'backend',
+            ),
+          ),
+        )
+      : [
+          await start('backend', '@twin/backend', options.ports.backend, {
+            ...backendEnv,
+            APP_VERSION: '1.0.0',
+          }),
+        ];
+    const backend = backends[0]!;
     const storesEnv = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: objectStore.endpoint,
@@ -149,12 +178,36 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const thumbnailer =
       options.thumbnails === 'lambda'
         ? undefined
-        : await start('thumbnailer', '@twin/thumbnailer', options.ports.thumbnailer, {
-            AWS_ENDPOINT_URL_S3: objectStore.endpoint,
-            BUCKET: options.bucket,
-          });
-    const frontend = await start('frontend', '@twin/frontend', options.ports.frontend, {
-      BACKEND_URL: backend.url,
+        : await start(
+            'thumbnailer',
+            '@twin/thumbnailer',
+            mesh?.thumbnailerPort ?? options.ports.thumbnailer,
+            {
+              AWS_ENDPOINT_URL_S3: objectStore.endpoint,
+              BUCKET: options.bucket,
+            },
+          );
+    // The data plane starts before the frontend, whose readiness asks the backend through it.
+    const pids = new Map(started.map((child) => [child.spec.name, child.pid]));
+    const dataPlane =
+      mesh &&
+      (await start(
+        'mesh',
+        '@twin/mesh',
+        mesh.adminPort,
+        {
+          MESH_PLAN: JSON.stringify({
+            root: options.mesh?.root ?? REPO_ROOT,
+            stage: options.mesh?.stage,
+            proxies: mesh.proxies.map((proxy) => ({ ...proxy, pid: pids.get(proxy.name) })),
+          }),
+        },
+        { args: ['dist/main.js'], readyPath: '/ready' },
+      ));
+    const frontend = await start('frontend', '@twin/frontend', mesh?.frontendPort ?? options.ports.frontend, {
+      BACKEND_URL: mesh?.frontendBackendUrl ?? backend.url,
+      // In the mesh the route's timeout (4 s) decides first, as in k8s/base.
+      ...(mesh ? { BACKEND_TIMEOUT_MS: '5000' } : {}),
       AWS_ENDPOINT_URL_S3: objectStore.endpoint,
       BUCKET: options.bucket,
       ...(tracing.store ? { JAEGER_QUERY_URL: tracing.store.url } : {}),
@@ -163,7 +216,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const targets: EventTarget[] = [];
     if (thumbnailer)
-      targets.push({ name: 'thumbnailer', url: `${thumbnailer.url}/events`, body: minioWebhookBody });
+      targets.push({
+        name: 'thumbnailer',
+        // In the mesh through the object store's sidecar, with its identity, as MinIO's webhook.
+        url: mesh?.eventsUrl ?? `${thumbnailer.url}/events`,
+        body: minioWebhookBody,
+      });
     if (options.thumbnails !== 'mesh') {
       // As S3 invokes the function; a function error comes back as X-Amz-Function-Error and is retried.
       const url = `${lambda.url}/2015-03-31/functions/${IMAGE_FUNCTION}/invocations`;
@@ -185,42 +243,71 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(async () => events.stop());
 
     const services = new Map(started.map((service) => [service.spec.name, service]));
+    const endpoints: Endpoint[] = [
+      mesh
+        ? {
+            name: 'frontend',
+            url: `http://127.0.0.1:${mesh.proxies[0]!.gateway!.port}`,
+            what: 'web page and /api/*, through the ingress gateway',
+          }
+        : { name: 'frontend', url: frontend.url, what: 'web page and /api/*', pid: frontend.pid },
+      ...backends.map((b) => ({
+        name: b.spec.name,
+        url: b.url,
+        what: mesh
+          ? `backend pod, ${b.spec.env.APP_VERSION} (direct, past its sidecar)`
+          : 'products API (v1)',
+        pid: b.pid,
+      })),
+      ...(thumbnailer
+        ? [
+            {
+              name: 'thumbnailer',
+              url: thumbnailer.url,
+              what: 'POST /events (S3 notifications)',
+              pid: thumbnailer.pid,
+            },
+          ]
+        : []),
+      {
+        name: 'lambda',
+        url: lambda.url,
+        what: 'API Gateway emulation: /hello, /products (also under /Prod)',
+      },
+      {
+        name: 'dynamodb',
+        url: dynamo.endpoint,
+        what: `DynamoDB API (dynalite), table ${options.tableName}`,
+      },
+      { name: 's3', url: objectStore.endpoint, what: `S3 API (s3rver), bucket ${options.bucket}` },
+      ...(tracing.store
+        ? [
+            {
+              name: 'jaeger',
+              url: tracing.store.url,
+              what: "traces: OTLP in, Jaeger's query API out (emulation)",
+            },
+          ]
+        : []),
+    ];
+    if (dataPlane)
+      endpoints.push({
+        name: 'mesh',
+        url: dataPlane.url,
+        what: `local data plane admin (stage ${options.mesh!.stage}): /config, /proxies, POST /stage`,
+        pid: dataPlane.pid,
+      });
     return {
-      endpoints: [
-        { name: 'frontend', url: frontend.url, what: 'web page and /api/*' },
-        { name: 'backend', url: backend.url, what: 'products API (v1)' },
-        ...(thumbnailer
-          ? [{ name: 'thumbnailer', url: thumbnailer.url, what: 'POST /events (S3 notifications)' }]
-          : []),
-        {
-          name: 'lambda',
-          url: lambda.url,
-          what: 'API Gateway emulation: /hello, /products (also under /Prod)',
-        },
-        {
-          name: 'dynamodb',
-          url: dynamo.endpoint,
-          what: `DynamoDB API (dynalite), table ${options.tableName}`,
-        },
-        { name: 's3', url: objectStore.endpoint, what: `S3 API (s3rver), bucket ${options.bucket}` },
-        ...(tracing.store
-          ? [
-              {
-                name: 'jaeger',
-                url: tracing.store.url,
-                what: "traces: OTLP in, Jaeger's query API out (emulation)",
-              },
-            ]
-          : []),
-      ],
+      endpoints,
       services,
+      mesh: dataPlane && { adminUrl: dataPlane.url, stage: options.mesh!.stage },
       events,
       objectStore,
       traces: tracing.store,
       url: (name) => {
-        const service = services.get(name);
-        if (!service) throw new Error(`no service named ${name}`);
-        return service.url;
+        const url = endpoints.find((e) => e.name === name)?.url ?? services.get(name)?.url;
+        if (!url) throw new Error(`no service named ${name}`);
+        return url;
       },
       stop,
     };

@@ -13,6 +13,9 @@ export {
   type Request,
   type Workload,
 } from './authz';
+export { startAdmin } from './admin';
+export { type KeyPair, LocalCa, spiffeIdOfPeer, type WorkloadCertificate } from './ca';
+export { type ConfigStatus, DataPlane, type DataPlaneOptions } from './data-plane';
 export { formatDuration, parseDuration } from './duration';
 export { type ConfigProblem, formatProblem, MeshConfigError } from './errors';
 export {
@@ -51,6 +54,7 @@ export {
   UNLIMITED,
   virtualServiceFor,
 } from './policy';
+export { type MeshWorkload, type ProxySpec } from './proxy';
 export { RETRY_ON_CONDITIONS } from './schemas';
 export type * from './types';
 export { fieldPath, shortHost, validateResource } from './validate';
