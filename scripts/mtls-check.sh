@@ -3,11 +3,12 @@
 # Istio-issued workload certificate (SPIFFE identity of its ServiceAccount), a plaintext call from a
 # pod without a sidecar is refused by the backend's sidecar (PeerAuthentication STRICT), and a
 # caller inside the mesh with another identity is refused by the backend's AuthorizationPolicy.
+# With --target local the same three checks run against npm start's local data plane.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: scripts/mtls-check.sh [--dry-run] [options]
+Usage: scripts/mtls-check.sh [--target k8s|local] [--dry-run] [options]
 
   1. certificates: istioctl proxy-config secret <frontend pod> -o json: the "default" workload
      certificate must name spiffe://<trust domain>/ns/<namespace>/sa/frontend, and a ROOTCA be there
@@ -16,7 +17,12 @@ Usage: scripts/mtls-check.sh [--dry-run] [options]
   3. identity: the thumbnailer (in the mesh, but not the frontend) calls the backend; the
      AuthorizationPolicy must answer 403
 
+  local: the same against npm start's local data plane (MESH_ADMIN_URL, default
+  http://localhost:15000): the frontend sidecar's certificate from its /certs, a plaintext call
+  to a backend pod's sidecar, the thumbnailer sidecar's call to the backend
+
 Options:
+  --target T        k8s (default) or local
   --namespace NS    the application's namespace (default mesh-demo)
   --probe-ns NS     namespace without sidecar injection for step 2 (default default)
   --image IMAGE     the curl image for step 2 (default curlimages/curl:8.11.1)
@@ -38,6 +44,7 @@ fail() {
 
 namespace=mesh-demo
 probe_ns=default
+target=k8s
 image=curlimages/curl:8.11.1
 dry_run=0
 while [ $# -gt 0 ]; do
@@ -49,6 +56,11 @@ while [ $# -gt 0 ]; do
         --probe-ns) probe_ns=$2 ;;
         --image) image=$2 ;;
       esac
+      shift 2
+      ;;
+    --target)
+      if [ $# -lt 2 ] || [[ ! $2 =~ ^(k8s|local)$ ]]; then fail "--target needs k8s or local"; fi
+      target=$2
       shift 2
       ;;
     --dry-run) dry_run=1; shift ;;
@@ -68,6 +80,73 @@ get_pod=("${kubectl[@]}" get pod -n "$namespace" -l app=frontend -o jsonpath='{.
 # What the thumbnailer runs to call the backend: Node's fetch, as the service itself would.
 identity_call="fetch('http://backend/version').then(async (r) => console.log(r.status, await r.text()), (e) => { console.log('error', e.cause?.code ?? e.message); })"
 
+indent() {
+  local line
+  while IFS= read -r line; do echo "   $line"; done <<<"$1"
+}
+
+failures=0
+check() {
+  if [ "$1" = pass ]; then echo "PASS: $2"; else echo "FAIL: $2"; failures=$((failures + 1)); fi
+}
+
+if [ "$target" = local ]; then
+  admin=${MESH_ADMIN_URL:-http://localhost:15000}
+  admin=${admin%/}
+  if [ "$dry_run" -eq 1 ]; then
+    echo "# 1. the frontend sidecar's certificates"
+    echo "+ curl -s $admin/proxies/frontend/certs | jq '.certificates[0].cert_chain[0].subject_alt_names'"
+    echo "#    expect spiffe://cluster.local/ns/$namespace/sa/frontend, and the local CA's root"
+    echo "# 2. plaintext to a backend pod's sidecar (its inbound port from $admin/proxies)"
+    echo "+ curl -sS -m 5 http://127.0.0.1:<inbound port>/version"
+    echo "#    expect no answer (PeerAuthentication STRICT closes the connection)"
+    echo "# 3. the thumbnailer's sidecar calling the backend"
+    echo "+ curl -s http://127.0.0.1:<thumbnailer's outbound port for backend>/version"
+    echo "#    expect 403 RBAC: access denied"
+    exit 0
+  fi
+  for tool in curl jq; do command -v "$tool" >/dev/null || fail "$tool is required"; done
+  proxies=$(curl -sS -m 10 -f "$admin/proxies") || { echo "mtls-check.sh: no local data plane at $admin (is npm start running?)" >&2; exit 1; }
+  echo "1. certificates in the frontend's sidecar"
+  certs=$(curl -sS -m 10 -f "$admin/proxies/frontend/certs") || exit 1
+  san=$(jq -r '.certificates[0].cert_chain[0].subject_alt_names[0].uri // empty' <<<"$certs")
+  jq -r '.certificates[0].cert_chain[0] | "   serial \(.serial_number), valid \(.valid_from) to \(.expiration_time)"' <<<"$certs"
+  if command -v openssl >/dev/null; then
+    indent "$(jq -r '.certificates[0].cert_chain[0].pem' <<<"$certs" | openssl x509 -noout -issuer -ext subjectAltName 2>/dev/null || true)"
+  fi
+  if [ "$san" = "spiffe://cluster.local/ns/$namespace/sa/frontend" ] && jq -e '.certificates[0].ca_cert[0].pem' <<<"$certs" >/dev/null; then
+    check pass "workload certificate for $san, and the mesh's root CA"
+  else
+    check fail "the certificate names '${san:-nothing}', not spiffe://cluster.local/ns/$namespace/sa/frontend"
+  fi
+
+  echo
+  inbound=$(jq -r '[.[] | select(.labels.app == "backend")][0] | "\(.name) \(.listeners.inbound)"' <<<"$proxies")
+  echo "2. plaintext call to ${inbound% *}'s sidecar (127.0.0.1:${inbound#* })"
+  answer=$(curl -sS -m 5 "http://127.0.0.1:${inbound#* }/version" 2>&1 || true)
+  indent "$answer"
+  if grep -q '"service"' <<<"$answer"; then
+    check fail "the backend answered a plaintext call: STRICT mTLS is not in force"
+  else
+    check pass "the plaintext call got no answer"
+  fi
+
+  echo
+  outbound=$(jq -r '.[] | select(.name == "thumbnailer") | .listeners.outbound.backend // empty' <<<"$proxies")
+  echo "3. the thumbnailer's identity calling the backend (its sidecar, 127.0.0.1:$outbound)"
+  answer=$(curl -sS -m 10 -w '\nHTTP %{http_code}' "http://127.0.0.1:$outbound/version" 2>&1 || true)
+  indent "$answer"
+  if grep -q '^HTTP 403' <<<"$answer" && grep -q 'RBAC: access denied' <<<"$answer"; then
+    check pass "the AuthorizationPolicy refused the thumbnailer (403)"
+  else
+    check fail "expected 403 RBAC: access denied for a caller other than the frontend"
+  fi
+  echo
+  if [ "$failures" -gt 0 ]; then echo "$failures check(s) failed"; exit 1; fi
+  echo "mTLS and the authorization policy hold."
+  exit 0
+fi
+
 if [ "$dry_run" -eq 1 ]; then
   echo "# 1. the frontend sidecar's certificates"
   echo "+ POD=\$(${kubectl[*]} get pod -n $namespace -l app=frontend -o jsonpath='{.items[0].metadata.name}')"
@@ -86,15 +165,6 @@ for tool in "${kubectl[0]}" "${istioctl[0]}" jq; do
   command -v "$tool" >/dev/null || fail "$tool is required"
 done
 
-indent() {
-  local line
-  while IFS= read -r line; do echo "   $line"; done <<<"$1"
-}
-
-failures=0
-check() {
-  if [ "$1" = pass ]; then echo "PASS: $2"; else echo "FAIL: $2"; failures=$((failures + 1)); fi
-}
 
 echo "1. certificates in the frontend's sidecar"
 pod=$("${get_pod[@]}") || exit 1

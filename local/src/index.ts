@@ -1,4 +1,5 @@
 export { type LocalObjectStore } from './object-store';
+export { CANARY_STAGES, DEFAULT_MESH, type MeshOptions, parseReplicas } from './mesh';
 export { freePort } from './ports';
 export { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
 export {
