@@ -58,6 +58,7 @@ describe('npm start (local/dist/main.js)', () => {
       DYNAMODB_PORT: 0,
       S3_PORT: 0,
       JAEGER_PORT: await freePort(),
+      MESH_ADMIN_PORT: await freePort(),
     };
     const cli = spawn(process.execPath, [MAIN], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
@@ -79,10 +80,12 @@ describe('npm start (local/dist/main.js)', () => {
         items: Array<{ id: string }>;
       };
       expect(list.items.map((item) => item.id)).toContain(product.id);
+      // Through the mesh: the ingress gateway, the frontend's sidecar, a backend pod of v1 or v2.
       expect(await (await fetch(`${frontend}/api/version`)).json()).toEqual({
         service: 'backend',
-        version: '1.0.0',
+        version: expect.stringMatching(/^[12]\.0\.0$/),
       });
+      expect(banner).toMatch(/^ +backend-v2-0 +http:\/\/127\.0\.0\.1:\d+ +pid \d+ /m);
 
       // The services' spans reach the launcher's trace store, which answers Jaeger's query API.
       const jaeger = /^ +jaeger +(http:\/\/127\.0\.0\.1:\d+) /m.exec(banner)?.[1];
@@ -91,13 +94,21 @@ describe('npm start (local/dist/main.js)', () => {
       let services: unknown;
       while (Date.now() < deadline) {
         services = ((await (await fetch(`${jaeger}/api/services`)).json()) as { data: string[] }).data;
-        if (Array.isArray(services) && services.includes('backend') && services.includes('frontend')) break;
+        if (Array.isArray(services) && services.length === 5) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      expect(services).toEqual(['backend', 'frontend']);
+      // The apps' spans, and the sidecars' under Istio's names: <app>.<namespace>.
+      expect(services).toEqual([
+        'backend',
+        'backend.mesh-demo',
+        'frontend',
+        'frontend.mesh-demo',
+        'istio-ingressgateway.istio-system',
+      ]);
 
+      // Three backend pods, lambda, thumbnailer, the data plane and the frontend.
       const children = childPids(cli.pid!);
-      expect(children).toHaveLength(4);
+      expect(children).toHaveLength(7);
       const started = Date.now();
       const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       cli.kill('SIGTERM');
@@ -113,6 +124,9 @@ describe('npm start (local/dist/main.js)', () => {
     [['--frontend-port', 'eighty'], "--frontend-port: 'eighty' is not a port"],
     [['--thumbnails=cloud'], "--thumbnails: 'cloud' is not one of mesh, lambda, both"],
     [['--frontned-port', '1'], "Unknown option '--frontned-port'"],
+    [['--canary', '25'], "--canary: '25' is not one of 10, 50, 100"],
+    [['--replicas', 'v1=2,v3=1'], "--replicas: 'v3=1' is not v1=N or v2=N with N from 0 to 10"],
+    [['--replicas', 'v1=0,v2=0'], '--replicas: at least one backend pod is needed'],
   ])('explains %j and exits 2', (args, message) => {
     let status: number | null = null;
     let stderr = '';

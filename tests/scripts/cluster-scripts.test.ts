@@ -92,8 +92,8 @@ describe('promote.sh', () => {
     [['30'], "STAGE '30' is not 10, 50 or 100"],
     [[], 'which STAGE: 10, 50 or 100?'],
     [['10', '50'], "one STAGE only, got '10' and '50'"],
-    [['--target', 'nomad', '10'], "--target: 'nomad' is not k8s or compose"],
-    [['--target'], '--target needs k8s or compose'],
+    [['--target', 'nomad', '10'], "--target: 'nomad' is not k8s, compose or local"],
+    [['--target'], '--target needs k8s, compose or local'],
     [['--force', '10'], "unknown option '--force'"],
   ])('refuses %j with exit 2', async (args, message) => {
     const result = await runScript('promote.sh', args);
@@ -161,7 +161,7 @@ describe('circuit-breaker.sh', () => {
     [['--target', 'compose', '--all-pods'], '--all-pods is for k8s'],
     [['-n', '0'], '-n needs a whole number from 1 to 10000'],
     [['--restore-stage', '30'], '--restore-stage needs 10, 50 or 100'],
-    [['--target', 'swarm'], "--target: 'swarm' is not k8s or compose"],
+    [['--target', 'swarm'], "--target: 'swarm' is not k8s, compose or local"],
     [['now'], "unknown argument 'now'"],
   ])('refuses %j with exit 2', async (args, message) => {
     const result = await runScript('circuit-breaker.sh', args);
