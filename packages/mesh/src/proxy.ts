@@ -18,8 +18,8 @@ import {
   DEFAULT_RETRY_POLICY,
   type ResolvedDestination,
   type ResolvedRoute,
+  resolveConnectionPool,
   resolveRoutes,
-  UNLIMITED,
   virtualServiceFor,
 } from './policy';
 import { type RouteTable, routeRequest, type RouterContext } from './router';
@@ -245,13 +245,7 @@ export class MeshProxy {
       name,
       host: this.spec.labels.app ?? this.spec.name,
       labels: {},
-      connectionPool: {
-        maxConnections: UNLIMITED,
-        connectTimeoutMs: 10_000,
-        http1MaxPendingRequests: UNLIMITED,
-        maxRequestsPerConnection: 0,
-        maxRetries: UNLIMITED,
-      },
+      connectionPool: resolveConnectionPool(undefined),
     };
     this.keep(
       used,

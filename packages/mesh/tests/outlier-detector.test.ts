@@ -9,6 +9,7 @@ const CONFIG: ResolvedOutlierDetection = {
   baseEjectionTimeMs: 30_000,
   maxEjectionTimeMs: 300_000,
   maxEjectionPercent: 50,
+  minHealthPercent: 0,
 };
 const P = 'cluster.c.';
 
