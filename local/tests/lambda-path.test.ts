@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import type { Stack } from '../src';
+import { itMakesThumbnailsOfEveryFormat, thumbnailOf, uploadImage } from '../../tests/support/images';
 import { startTestStack } from '../../tests/support/stack';
 
 describe('npm start -- --thumbnails=lambda: the serverless twin in the local stack', () => {
@@ -42,23 +43,18 @@ describe('npm start -- --thumbnails=lambda: the serverless twin in the local sta
 
   it('makes the upload thumbnail with the Lambda imageProcessor, with no thumbnailer running', async () => {
     expect(stack.services.has('thumbnailer')).toBe(false);
-    const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(await sampleImage('jpeg'))]), 'my photo ñ.jpg');
-    const upload = await fetch(`${stack.url('frontend')}/api/images`, { method: 'POST', body: form });
-    expect(upload.status).toBe(201);
-    const { id } = (await upload.json()) as { id: string };
-
-    const deadline = Date.now() + 5000;
-    let response = await fetch(`${stack.url('frontend')}/api/images/${id}/thumbnail`);
-    while (response.status === 404 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      response = await fetch(`${stack.url('frontend')}/api/images/${id}/thumbnail`);
-    }
-    expect(response.status).toBe(200);
-    const metadata = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    const { id, status } = await uploadImage(
+      stack.url('frontend'),
+      await sampleImage('jpeg'),
+      'my photo ñ.jpg',
+    );
+    expect(status).toBe(201);
+    const metadata = await sharp(await thumbnailOf(stack.url('frontend'), id, 5000)).metadata();
     expect([metadata.width, metadata.height]).toEqual([200, 200]);
     expect(invocations).toContainEqual(
       expect.objectContaining({ function: 'ImageProcessorFunction', outcome: expect.any(String) }),
     );
   }, 30_000);
+
+  itMakesThumbnailsOfEveryFormat(() => stack.url('frontend'));
 });

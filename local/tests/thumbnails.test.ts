@@ -1,30 +1,8 @@
 import sharp from 'sharp';
-import { minioEvent, sampleImage } from '../../packages/thumbnails/tests/fixtures';
+import { heicBrandedFile, minioEvent, sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import type { Stack } from '../src';
+import { itMakesThumbnailsOfEveryFormat, thumbnailOf, uploadImage } from '../../tests/support/images';
 import { startTestStack } from '../../tests/support/stack';
-
-async function upload(
-  frontend: string,
-  image: Buffer,
-  name: string,
-): Promise<{ id: string; key: string; imageUrl: string; status: number }> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(image)]), name);
-  const response = await fetch(`${frontend}/api/images`, { method: 'POST', body: form });
-  const body = (await response.json()) as { id: string; key: string; imageUrl: string };
-  return { ...body, status: response.status };
-}
-
-async function waitForThumbnail(frontend: string, id: string, timeoutMs: number): Promise<Buffer> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await fetch(`${frontend}/api/images/${id}/thumbnail`);
-    if (response.status === 200) return Buffer.from(await response.arrayBuffer());
-    if (response.status !== 404) throw new Error(`unexpected ${response.status}`);
-    if (Date.now() > deadline) throw new Error(`no thumbnail for ${id} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('upload -> object store event -> thumbnailer (real processes, s3rver, sharp)', () => {
   let stack: Stack;
@@ -46,9 +24,13 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
   afterAll(() => stack?.stop());
 
   it('makes a 200x200 thumbnail within 2 s, for a name with spaces and non-ASCII', async () => {
-    const { id, status } = await upload(frontend, await sampleImage('jpeg', 1024, 768), 'my photo ñ.jpg');
+    const { id, status } = await uploadImage(
+      frontend,
+      await sampleImage('jpeg', 1024, 768),
+      'my photo ñ.jpg',
+    );
     expect(status).toBe(201);
-    const thumbnail = await waitForThumbnail(frontend, id, 2000);
+    const thumbnail = await thumbnailOf(frontend, id, 2000);
     const metadata = await sharp(thumbnail).metadata();
     expect([metadata.width, metadata.height, metadata.format]).toEqual([200, 200, 'jpeg']);
     const listed = (await (await fetch(`${frontend}/api/images`)).json()) as { items: unknown[] };
@@ -57,10 +39,22 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
     );
   }, 30_000);
 
+  itMakesThumbnailsOfEveryFormat(() => frontend);
+
+  it('refuses HEIC at upload, saying so', async () => {
+    const answer = await uploadImage(frontend, await heicBrandedFile(), 'IMG_0001.HEIC');
+    expect(answer.status).toBe(415);
+    expect(answer.error).toMatch(/HEIC is not supported/);
+  });
+
   it('downloads an image and its thumbnail 50 times each without a listener warning in the output', async () => {
-    const { id, imageUrl, status } = await upload(frontend, await sampleImage('png', 320, 240), 'often.png');
+    const { id, imageUrl, status } = await uploadImage(
+      frontend,
+      await sampleImage('png', 320, 240),
+      'often.png',
+    );
     expect(status).toBe(201);
-    const thumbnail = await waitForThumbnail(frontend, id, 5000);
+    const thumbnail = await thumbnailOf(frontend, id, 5000);
     const image = Buffer.from(await (await fetch(`${frontend}${imageUrl}`)).arrayBuffer());
     const before = frontendOutput.length;
     for (let i = 0; i < 50; i += 1) {
@@ -80,15 +74,17 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
 
   it('loses none of 20 concurrent uploads', async () => {
     const images = await Promise.all(Array.from({ length: 20 }, (_, i) => sampleImage('png', 300 + i, 200)));
-    const uploads = await Promise.all(images.map((image, i) => upload(frontend, image, `batch ${i}.png`)));
+    const uploads = await Promise.all(
+      images.map((image, i) => uploadImage(frontend, image, `batch ${i}.png`)),
+    );
     expect(uploads.map((u) => u.status)).toEqual(Array(20).fill(201));
-    const thumbnails = await Promise.all(uploads.map(({ id }) => waitForThumbnail(frontend, id, 15_000)));
+    const thumbnails = await Promise.all(uploads.map(({ id }) => thumbnailOf(frontend, id, 15_000)));
     for (const thumbnail of thumbnails) expect((await sharp(thumbnail).metadata()).width).toBe(200);
   }, 60_000);
 
   it('treats the same event delivered twice as one thumbnail, no error', async () => {
-    const { id, key } = await upload(frontend, await sampleImage('webp'), 'twice.webp');
-    await waitForThumbnail(frontend, id, 5000);
+    const { id, key } = await uploadImage(frontend, await sampleImage('webp'), 'twice.webp');
+    await thumbnailOf(frontend, id, 5000);
     const event = minioEvent(key);
     const answers = await Promise.all(
       [1, 2].map(async () => {
@@ -117,7 +113,7 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
     for (let wave = 0; wave < 4; wave++) {
       const batch = await Promise.all(
         [0, 1, 2, 3].map(async (i) =>
-          upload(frontend, await sampleImage('jpeg', 320 + i, 240), `while down ${wave}-${i}.jpg`),
+          uploadImage(frontend, await sampleImage('jpeg', 320 + i, 240), `while down ${wave}-${i}.jpg`),
         ),
       );
       uploads.push(...batch);
@@ -133,7 +129,7 @@ describe('upload -> object store event -> thumbnailer (real processes, s3rver, s
     expect(deliveryLog.filter((line) => line.includes('failed')).length).toBeGreaterThan(16);
 
     await thumbnailer.start();
-    const thumbnails = await Promise.all(uploads.map(({ id }) => waitForThumbnail(frontend, id, 15_000)));
+    const thumbnails = await Promise.all(uploads.map(({ id }) => thumbnailOf(frontend, id, 15_000)));
     for (const thumbnail of thumbnails) expect((await sharp(thumbnail).metadata()).width).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(stack.events.inFlight).toBe(0);
