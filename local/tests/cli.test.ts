@@ -105,6 +105,17 @@ describe('npm start (local/dist/main.js)', () => {
         'frontend.mesh-demo',
         'istio-ingressgateway.istio-system',
       ]);
+      // Bad input to the trace store gets clear 4xx answers, and the launcher carries on.
+      const post = (body: string, type = 'application/json') =>
+        fetch(`${jaeger}/v1/traces`, { method: 'POST', headers: { 'content-type': type }, body });
+      expect((await post('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"x"}]}]}]}')).status).toBe(
+        400,
+      );
+      expect((await post('\u0000', 'application/x-protobuf')).status).toBe(415);
+      expect((await post(`{"pad":"${'x'.repeat(5 * 2 ** 20)}"}`)).status).toBe(413);
+      expect((await fetch(`${jaeger}/api/traces/${'f'.repeat(32)}`)).status).toBe(404);
+      expect((await fetch(`${jaeger}/api/services`)).status).toBe(200);
+      expect(cli.exitCode).toBeNull();
 
       // Three backend pods, lambda, thumbnailer, the data plane and the frontend.
       const children = childPids(cli.pid!);

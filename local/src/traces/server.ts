@@ -51,17 +51,25 @@ const otlpError = (status: number, message: string, field?: string) =>
 
 class BodyTooLarge extends Error {}
 
-/** Reads a request body up to `max` bytes (after gzip); throws BodyTooLarge past it. */
+/** Bodies up to this many times the limit are read to their end (and dropped) before the 413. */
+const DRAIN_FACTOR = 4;
+
+/**
+ * Reads a request body up to `max` bytes (after gzip); throws BodyTooLarge past it. A body over the
+ * limit is still read, without keeping it, up to 4 times the limit, so that the client, still
+ * sending, gets the 413 rather than a connection reset; a larger one is cut off at once.
+ */
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) throw new BodyTooLarge();
+  if (declared > max * DRAIN_FACTOR) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > max) throw new BodyTooLarge();
-    chunks.push(chunk);
+    if (size > max * DRAIN_FACTOR) throw new BodyTooLarge();
+    if (size <= max) chunks.push(chunk);
   }
+  if (size > max) throw new BodyTooLarge();
   const body = Buffer.concat(chunks);
   if ((req.headers['content-encoding'] ?? 'identity') !== 'gzip') return body;
   try {
