@@ -51,6 +51,11 @@ describe('npm start -- --thumbnails=lambda: the serverless twin in the local sta
     expect(status).toBe(201);
     const metadata = await sharp(await thumbnailOf(stack.url('frontend'), id, 5000)).metadata();
     expect([metadata.width, metadata.height]).toEqual([200, 200]);
+    // The emulator logs the invocation once its environment has answered, which may be a moment
+    // after the thumbnail is written.
+    const logged = () => invocations.some((entry) => entry.function === 'ImageProcessorFunction');
+    const deadline = Date.now() + 10_000;
+    while (!logged() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(invocations).toContainEqual(
       expect.objectContaining({ function: 'ImageProcessorFunction', outcome: expect.any(String) }),
     );
