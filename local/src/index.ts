@@ -1,7 +1,8 @@
+export { type ChildExit, type LogSink, NodeChild, type NodeChildSpec } from './child-process';
 export { type LocalObjectStore } from './object-store';
 export { CANARY_STAGES, DEFAULT_MESH, type MeshOptions, parseReplicas } from './mesh';
-export { freePort } from './ports';
-export { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
+export { freePort, httpUrl } from './ports';
+export { ServiceProcess, type ServiceSpec } from './service-process';
 export {
   type Endpoint,
   type Stack,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { onStopRequest } from '@twin/service-kit/lifecycle';
 import { CANARY_STAGES, type MeshOptions, parseReplicas } from './mesh';
 import { type Stack, startStack, type StackPorts, THUMBNAILS_PATHS, type ThumbnailsPath } from './stack';
 
@@ -28,10 +29,14 @@ Options (each also read from the environment variable in brackets):
   --replicas v1=N,v2=M  backend pods per version     [REPLICAS]          default v1=2,v2=1
   --mesh-admin-port N   the local data plane's admin [MESH_ADMIN_PORT]   default 15000
   --no-mesh             no sidecars: the frontend calls one backend (v1) directly
+  --host ADDRESS        where the stack listens      [HOST]              default 127.0.0.1
+                        (0.0.0.0 opens it to the network; the data plane's admin
+                        and the sidecars stay on loopback)
   -h, --help            this text
 
-A port of 0 means any free port. Every service sends its traces to the launcher's trace store
-(an emulation of Jaeger's query API; the frontend's page shows them as waterfalls), unless
+A port of 0 means any free port. Ctrl-C, SIGTERM or SIGHUP stops everything, and so does the
+parent process going away (e.g. npm killed). Every service sends its traces to the launcher's trace
+store (an emulation of Jaeger's query API; the frontend's page shows them as waterfalls), unless
 OTEL_EXPORTER_OTLP_ENDPOINT names another OTLP endpoint (e.g. a Jaeger at http://localhost:4318)
 or OTEL_TRACES_EXPORTER another exporter (none turns tracing off); then no store runs.`;
 
@@ -58,6 +63,7 @@ function readOptions() {
       table: { type: 'string', default: process.env.TABLE_NAME ?? 'products' },
       bucket: { type: 'string', default: process.env.BUCKET ?? 'images' },
       'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+      host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
       canary: { type: 'string', default: process.env.CANARY ?? '10' },
       replicas: { type: 'string', default: process.env.REPLICAS ?? 'v1=2,v2=1' },
       'mesh-admin-port': { type: 'string', default: process.env.MESH_ADMIN_PORT ?? '15000' },
@@ -103,6 +109,7 @@ function readOptions() {
     tableName: values.table,
     bucket: values.bucket,
     logLevel: values['log-level'],
+    host: values.host,
   };
 }
 
@@ -110,7 +117,6 @@ function printReady(stack: Stack, thumbnails: ThumbnailsPath): void {
   const rows = stack.endpoints;
   const width = Math.max(...rows.map((row) => row.name.length));
   const urlWidth = Math.max(...rows.map((row) => row.url.length));
-  const port = (name: string) => new URL(stack.url(name)).port;
   const makers = {
     mesh: 'the thumbnailer',
     lambda: 'the Lambda imageProcessor',
@@ -124,18 +130,18 @@ function printReady(stack: Stack, thumbnails: ThumbnailsPath): void {
       `  ${row.name.padEnd(width)}  ${row.url.padEnd(urlWidth)}  ${pid.padEnd(pidWidth ? pidWidth + 4 : 0)}  ${row.what}\n`,
     );
   }
-  const frontend = port('frontend');
+  const frontend = stack.url('frontend');
   const mesh = stack.mesh
     ? `\nThe mesh runs k8s/istio with ${stack.mesh.stage} through the local data plane (an emulation of\n` +
       'Envoy sidecars for learning and testing). The canary, as the video counts it:\n' +
-      `  for i in $(seq 1 100); do curl -s localhost:${frontend}/api/version | jq -r .version; done | sort | uniq -c\n` +
+      `  for i in $(seq 1 100); do curl -s ${frontend}/api/version | jq -r .version; done | sort | uniq -c\n` +
       `Promote: scripts/promote.sh --target local 50   Circuit breaker: kill -STOP <pid of a backend pod>\n`
     : '';
   process.stdout.write(
     `${mesh}\nThumbnails are made by ${makers[thumbnails]}.\n` +
-      `Try: curl localhost:${frontend}/api/version\n` +
-      `     curl 'localhost:${port('lambda')}/hello?name=Alice'\n` +
-      (stack.traces ? `Traces: http://localhost:${port('frontend')}/#traces (or scripts/traces.sh)\n` : '') +
+      `Try: curl ${frontend}/api/version\n` +
+      `     curl '${stack.url('lambda')}/hello?name=Alice'\n` +
+      (stack.traces ? `Traces: ${frontend}/#traces (or scripts/traces.sh)\n` : '') +
       'Ctrl-C stops everything.\n\n',
   );
 }
@@ -153,27 +159,34 @@ async function run(): Promise<void> {
     return;
   }
 
-  const stack = await startStack({
+  const started = startStack({
     ...options,
     log: (service, line) => process.stdout.write(`${service.padEnd(11)} | ${line}\n`),
   });
-  printReady(stack, options.thumbnails);
-
+  // Besides signals, the parent going away: npm killed by SIGHUP or SIGKILL passes no signal on.
+  // Watched from the start: a request while the stack starts stops it as soon as it is up. The
+  // services also stop by themselves if this process dies (their IPC channel closes).
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping...\n`);
-    stack.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`stop failed: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  onStopRequest(
+    (reason) => {
+      stopping = true;
+      process.stdout.write(`\n${reason}: stopping...\n`);
+      void started.then(
+        (stack) =>
+          stack.stop().then(
+            () => process.exit(0),
+            (err: Error) => {
+              process.stderr.write(`stop failed: ${err.message}\n`);
+              process.exit(1);
+            },
+          ),
+        () => undefined, // a failed start is reported below
+      );
+    },
+    { watchParent: true },
+  );
+  const stack = await started;
+  if (!stopping) printReady(stack, options.thumbnails);
 }
 
 run().catch((err: Error & { code?: string }) => {

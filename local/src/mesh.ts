@@ -5,7 +5,7 @@
 // here, before anything starts, so each app can be told where its sidecar listens.
 import path from 'node:path';
 import type { ProxySpec } from '@twin/mesh';
-import { resolvePort } from './ports';
+import { httpUrl, resolvePort } from './ports';
 
 /** The namespace of k8s/base, which the policies under k8s/istio name. */
 export const MESH_NAMESPACE = 'mesh-demo';
@@ -59,13 +59,16 @@ const pod = (name: string, app: string, version: string, serviceAccount = app) =
 /**
  * Lays out the mesh: backend pods `backend-v1-0`... (the first on `ports.backend`, as the direct
  * stack's backend), the frontend and thumbnailer apps on free ports, the ingress gateway on
- * `ports.frontend`, and every sidecar listener on a free port.
+ * `ports.frontend`, and every sidecar listener on a free port. The apps and the gateway listen on
+ * `host`, as the rest of the stack; the sidecars' own listeners stay on loopback.
  */
 export async function layoutMesh(
   options: MeshOptions,
   ports: { frontend: number; backend: number; thumbnailer: number },
+  host = '127.0.0.1',
 ): Promise<MeshLayout> {
   const free = () => resolvePort(0);
+  const freeOnHost = () => resolvePort(0, host);
   const backends: BackendPod[] = [];
   for (const [version, count, appVersion] of [
     ['v1', options.replicas.v1, '1.0.0'],
@@ -76,35 +79,36 @@ export async function layoutMesh(
         name: `backend-${version}-${i}`,
         version,
         appVersion,
-        port: backends.length === 0 ? await resolvePort(ports.backend) : await free(),
+        port: backends.length === 0 ? await resolvePort(ports.backend, host) : await freeOnHost(),
       });
-  const frontendPort = await free();
-  const thumbnailerPort = await resolvePort(ports.thumbnailer);
+  const frontendPort = await freeOnHost();
+  const thumbnailerPort = await resolvePort(ports.thumbnailer, host);
   const frontendOutbound = await free();
   const minioOutbound = await free();
   const address = (port: number) => `127.0.0.1:${port}`;
+  const appAddress = (port: number) => new URL(httpUrl(host, port)).host;
   const proxies: ProxySpec[] = [
     {
       name: 'istio-ingressgateway',
       namespace: 'istio-system',
       serviceAccount: 'istio-ingressgateway-service-account',
       labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
-      gateway: { port: await resolvePort(ports.frontend) },
+      gateway: { port: await resolvePort(ports.frontend, host), host },
     },
     {
       ...pod('frontend', 'frontend', 'v1'),
-      inbound: { port: await free(), appAddress: address(frontendPort) },
+      inbound: { port: await free(), appAddress: appAddress(frontendPort) },
       outbound: [{ host: 'backend', port: frontendOutbound }],
     },
     ...(await Promise.all(
       backends.map(async (b) => ({
         ...pod(b.name, 'backend', b.version),
-        inbound: { port: await free(), appAddress: address(b.port) },
+        inbound: { port: await free(), appAddress: appAddress(b.port) },
       })),
     )),
     {
       ...pod('thumbnailer', 'thumbnailer', 'v1'),
-      inbound: { port: await free(), appAddress: address(thumbnailerPort) },
+      inbound: { port: await free(), appAddress: appAddress(thumbnailerPort) },
       // Its app calls no service of the mesh, but its sidecar, like any, has a way out to each.
       outbound: [{ host: 'backend', port: await free() }],
     },

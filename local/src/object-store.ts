@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { httpUrl } from './ports';
 import { conformToS3 } from './s3-conformance';
 
 /** s3rver's own dev credentials; it accepts no others. */
@@ -31,8 +32,12 @@ export interface LocalObjectStore {
   close(): Promise<void>;
 }
 
-/** s3rver in this process: the real S3 API on loopback, objects in a temporary folder. */
-export async function startObjectStore(port: number, bucket: string): Promise<LocalObjectStore> {
+/** s3rver in this process: the real S3 API on `host:port` (port 0: any free one), objects in a temporary folder. */
+export async function startObjectStore(
+  port: number,
+  bucket: string,
+  host = '127.0.0.1',
+): Promise<LocalObjectStore> {
   const directory = await mkdtemp(path.join(tmpdir(), 'twin-s3-'));
   const listeners: Array<(record: S3EventRecord) => void> = [];
   let server: S3rver | undefined;
@@ -40,7 +45,7 @@ export async function startObjectStore(port: number, bucket: string): Promise<Lo
   // A fresh s3rver over the same folder each time: one that was closed has closed its logger too.
   const listen = async (at: number) => {
     const instance = new S3rver({
-      address: '127.0.0.1',
+      address: host,
       port: at,
       silent: true,
       directory,
@@ -71,7 +76,7 @@ export async function startObjectStore(port: number, bucket: string): Promise<Lo
 
   const actual = await listen(port);
   return {
-    endpoint: `http://127.0.0.1:${actual}`,
+    endpoint: httpUrl(host, actual),
     bucket,
     get running() {
       return server !== undefined;

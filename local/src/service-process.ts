@@ -1,19 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import readline from 'node:readline';
-
-export type LogSink = (service: string, line: string) => void;
+import { type LogSink, NodeChild } from './child-process';
+import { httpUrl } from './ports';
 
 export interface ServiceSpec {
-  /** The service's name, e.g. backend or backend-v2. */
+  /**
+   * The instance's name, unique in the stack: its log prefix, its row in the ready table and its
+   * key in `Stack.services`, e.g. frontend, or backend-v1-0 for one of several backend pods.
+   */
   name: string;
+  /** The service it is an instance of, as its spans name it (OTEL_SERVICE_NAME); default `name`. */
+  service?: string;
   /** The workspace package that holds the service, e.g. @twin/backend. */
   packageName: string;
   port: number;
+  /** The address it listens on (its HOST variable); default 127.0.0.1. */
+  host?: string;
+  /** This instance's own environment, over the launcher's (e.g. APP_VERSION, fault settings). */
   env: Record<string, string>;
   /** Node's arguments, relative to the workspace; by default the container's command. */
   args?: string[];
-  /** Polled until it answers 200. */
+  /** Polled until it answers 200; default /readyz. */
   readyPath?: string;
 }
 
@@ -21,83 +27,71 @@ export interface ServiceSpec {
 const SERVICE_ARGS = ['--require', './dist/instrumentation.js', 'dist/main.js'];
 
 const READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 8_000;
 
 function workspaceDir(packageName: string): string {
   return path.dirname(require.resolve(`${packageName}/package.json`));
 }
 
 /**
- * One service as a child process, by default started the way its container starts it
- * (`node --require ./dist/instrumentation.js dist/main.js`), with its log lines handed to a sink.
+ * One instance of a service as a child process (a `NodeChild`: it stops by itself if the launcher
+ * dies), started the way its container starts it (`node --require ./dist/instrumentation.js
+ * dist/main.js`) with PORT, HOST and OTEL_SERVICE_NAME set, and ready once its readiness path
+ * answers 200. Several instances of one service differ in `name`, `port` and `env`.
  */
 export class ServiceProcess {
   readonly url: string;
-  private child?: ChildProcess;
-  private exited?: Promise<number | null>;
-  private readonly recentOutput: string[] = [];
+  private readonly child: NodeChild;
 
   constructor(
     readonly spec: ServiceSpec,
-    private readonly log: LogSink,
+    log: LogSink,
   ) {
-    this.url = `http://127.0.0.1:${spec.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, this.spec.args ?? SERVICE_ARGS, {
-      cwd: workspaceDir(this.spec.packageName),
-      env: { ...process.env, ...this.spec.env, PORT: String(this.spec.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    for (const stream of [child.stdout, child.stderr]) {
-      readline.createInterface({ input: stream }).on('line', (line) => {
-        this.recentOutput.push(line);
-        if (this.recentOutput.length > 20) this.recentOutput.shift();
-        this.log(this.spec.name, line);
-      });
-    }
-    await this.waitReady();
-  }
-
-  private async waitReady(): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (!this.running) {
-        throw new Error(`${this.spec.name} exited during start:\n${this.recentOutput.join('\n')}`);
-      }
-      try {
-        const response = await fetch(`${this.url}${this.spec.readyPath ?? '/readyz'}`, {
-          signal: AbortSignal.timeout(1000),
-        });
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(
-      `${this.spec.name} was not ready within ${READY_TIMEOUT_MS} ms:\n${this.recentOutput.join('\n')}`,
+    const host = spec.host ?? '127.0.0.1';
+    this.url = httpUrl(host, spec.port);
+    this.child = new NodeChild(
+      {
+        name: spec.name,
+        args: spec.args ?? SERVICE_ARGS,
+        cwd: workspaceDir(spec.packageName),
+        env: {
+          OTEL_SERVICE_NAME: spec.service ?? spec.name,
+          ...spec.env,
+          PORT: String(spec.port),
+          HOST: host,
+        },
+      },
+      log,
     );
   }
 
-  /** SIGTERM, then SIGKILL if it has not drained in time. Resolves with the exit code. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.running;
+  }
+
+  /** Starts it and waits until it is ready; throws with its last output if it exits or times out. */
+  async start(): Promise<void> {
+    this.child.start();
+    const probe = `${this.url}${this.spec.readyPath ?? '/readyz'}`;
+    await this.child.waitUntil(async () => {
+      try {
+        const response = await fetch(probe, { signal: AbortSignal.timeout(1000) });
+        await response.arrayBuffer();
+        return response.ok;
+      } catch {
+        return false; // not listening yet
+      }
+    }, READY_TIMEOUT_MS);
+  }
+
+  /**
+   * SIGTERM (the service drains), SIGKILL if it has not exited in time. Resolves with its exit code:
+   * 0 after a clean drain, null if it was killed or never started.
+   */
   async stop(): Promise<number | null> {
-    if (!this.child || !this.exited) return null;
-    if (this.running) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
+    return (await this.child.stop())?.code ?? null;
   }
 }

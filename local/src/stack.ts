@@ -3,8 +3,9 @@ import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
 import { layoutMesh, type MeshLayout, type MeshOptions, REPO_ROOT } from './mesh';
-import { resolvePort } from './ports';
-import { type LogSink, ServiceProcess, type ServiceSpec } from './service-process';
+import type { LogSink } from './child-process';
+import { httpUrl, resolvePort } from './ports';
+import { ServiceProcess, type ServiceSpec } from './service-process';
 import { stackTracing, type TraceThread } from './traces';
 
 export interface StackPorts {
@@ -27,6 +28,11 @@ const IMAGE_FUNCTION = 'ImageProcessorFunction';
 export interface StackOptions {
   /** 0 for any free port. */
   ports: StackPorts;
+  /**
+   * The address every server of the stack listens on; default 127.0.0.1, so nothing is reachable
+   * from the network. 0.0.0.0 (or ::) opens it to the network.
+   */
+  host?: string;
   tableName: string;
   bucket: string;
   thumbnails: ThumbnailsPath;
@@ -54,7 +60,10 @@ export interface Endpoint {
   name: string;
   url: string;
   what: string;
-  /** The process that serves it, for the pods (`kill -STOP <pid>`). */
+  /**
+   * The process that serves it (`kill -STOP <pid>` of a pod): a service's own, the data plane's for
+   * the gateway, the launcher's for the in-process stores.
+   */
   pid?: number;
 }
 
@@ -62,6 +71,7 @@ export interface Stack {
   endpoints: Endpoint[];
   /** The local data plane, when the stack runs the mesh. */
   mesh?: { adminUrl: string; stage: string };
+  /** Every service instance (and the data plane), by its `ServiceSpec.name`. */
   services: Map<string, ServiceProcess>;
   events: EventDelivery;
   /** s3rver; `stop()` and `start()` take it away and bring it back on the same port (fault tests). */
@@ -89,8 +99,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   const log = (line: string) => options.log('stack', line);
 
+  const host = options.host ?? '127.0.0.1';
+
   try {
-    const dynamo = await startDynamo(await resolvePort(options.ports.dynamodb));
+    const dynamo = await startDynamo(await resolvePort(options.ports.dynamodb, host), host);
     closers.push(() => dynamo.close());
     // Any credentials do for dynalite; s3rver insists on its own, so every service gets those.
     const awsEnv = {
@@ -106,11 +118,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(async () => dynamoClient.destroy());
     await ensureTable(dynamoClient, options.tableName);
 
-    const objectStore = await startObjectStore(await resolvePort(options.ports.s3), options.bucket);
+    const objectStore = await startObjectStore(
+      await resolvePort(options.ports.s3, host),
+      options.bucket,
+      host,
+    );
     closers.push(() => objectStore.close());
 
-    const tracing = await stackTracing({ ...process.env, ...options.env }, options.traceStorePort, (reason) =>
-      log(`the trace store stopped (${reason}); services' spans are no longer kept`),
+    const tracing = await stackTracing(
+      { ...process.env, ...options.env },
+      options.traceStorePort === undefined ? undefined : { port: options.traceStorePort, host },
+      (reason) => log(`the trace store stopped (${reason}); services' spans are no longer kept`),
     );
     if (tracing.store) closers.push(tracing.store.close);
     const common = {
@@ -120,21 +138,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.env,
     };
-    const start = async (
-      name: string,
-      packageName: string,
-      port: number,
-      env: Record<string, string>,
-      entry: Pick<ServiceSpec, 'args' | 'readyPath'> = {},
-      service = name,
-    ) => {
+    /** Starts one service instance on the stack's host, stopped with the stack. */
+    const start = async (spec: Omit<ServiceSpec, 'host'>) => {
       const child = new ServiceProcess(
         {
-          name,
-          packageName,
-          port: await resolvePort(port),
-          env: { OTEL_SERVICE_NAME: service, ...awsEnv, ...common, ...env },
-          ...entry,
+          ...spec,
+          host,
+          port: await resolvePort(spec.port, host),
+          env: { ...awsEnv, ...common, ...spec.env },
         },
         options.log,
       );
@@ -143,25 +154,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return child;
     };
 
-    const mesh: MeshLayout | undefined = options.mesh && (await layoutMesh(options.mesh, options.ports));
+    const mesh: MeshLayout | undefined =
+      options.mesh && (await layoutMesh(options.mesh, options.ports, host));
     const backendEnv = { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, TABLE_NAME: options.tableName };
     const backends = mesh
       ? await Promise.all(
           mesh.backends.map((pod) =>
-            start(
-              pod.name,
-              '@twin/backend',
-              pod.port,
-              { ...backendEnv, APP_VERSION: pod.appVersion },
-              {},
-              'backend',
-            ),
+            start({
+              name: pod.name,
+              service: 'backend',
+              packageName: '@twin/backend',
+              port: pod.port,
+              env: { ...backendEnv, APP_VERSION: pod.appVersion },
+            }),
           ),
         )
       : [
-          await start('backend', '@twin/backend', options.ports.backend, {
-            ...backendEnv,
-            APP_VERSION: '1.0.0',
+          await start({
+            name: 'backend',
+            packageName: '@twin/backend',
+            port: options.ports.backend,
+            env: { ...backendEnv, APP_VERSION: '1.0.0' },
           }),
         ];
     const backend = backends[0]!;
@@ -171,46 +184,54 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TABLE_NAME: options.tableName,
       BUCKET: options.bucket,
     };
-    const lambda = await start('lambda', '@twin/lambda', options.ports.lambda, storesEnv, {
+    const lambda = await start({
+      name: 'lambda',
+      packageName: '@twin/lambda',
+      port: options.ports.lambda,
+      env: storesEnv,
       args: ['dist/emulator/main.js'],
       readyPath: '/__emulator/ready',
     });
     const thumbnailer =
       options.thumbnails === 'lambda'
         ? undefined
-        : await start(
-            'thumbnailer',
-            '@twin/thumbnailer',
-            mesh?.thumbnailerPort ?? options.ports.thumbnailer,
-            {
-              AWS_ENDPOINT_URL_S3: objectStore.endpoint,
-              BUCKET: options.bucket,
-            },
-          );
+        : await start({
+            name: 'thumbnailer',
+            packageName: '@twin/thumbnailer',
+            port: mesh?.thumbnailerPort ?? options.ports.thumbnailer,
+            env: { AWS_ENDPOINT_URL_S3: objectStore.endpoint, BUCKET: options.bucket },
+          });
     // The data plane starts before the frontend, whose readiness asks the backend through it.
     const pids = new Map(started.map((child) => [child.spec.name, child.pid]));
     const dataPlane =
       mesh &&
-      (await start(
-        'mesh',
-        '@twin/mesh',
-        mesh.adminPort,
-        {
+      (await start({
+        name: 'mesh',
+        packageName: '@twin/mesh',
+        port: mesh.adminPort,
+        env: {
           MESH_PLAN: JSON.stringify({
             root: options.mesh?.root ?? REPO_ROOT,
             stage: options.mesh?.stage,
+            host,
             proxies: mesh.proxies.map((proxy) => ({ ...proxy, pid: pids.get(proxy.name) })),
           }),
         },
-        { args: ['dist/main.js'], readyPath: '/ready' },
-      ));
-    const frontend = await start('frontend', '@twin/frontend', mesh?.frontendPort ?? options.ports.frontend, {
-      BACKEND_URL: mesh?.frontendBackendUrl ?? backend.url,
-      // In the mesh the route's timeout (4 s) decides first, as in k8s/base.
-      ...(mesh ? { BACKEND_TIMEOUT_MS: '5000' } : {}),
-      AWS_ENDPOINT_URL_S3: objectStore.endpoint,
-      BUCKET: options.bucket,
-      ...(tracing.store ? { JAEGER_QUERY_URL: tracing.store.url } : {}),
+        args: ['dist/main.js'],
+        readyPath: '/ready',
+      }));
+    const frontend = await start({
+      name: 'frontend',
+      packageName: '@twin/frontend',
+      port: mesh?.frontendPort ?? options.ports.frontend,
+      env: {
+        BACKEND_URL: mesh?.frontendBackendUrl ?? backend.url,
+        // In the mesh the route's timeout (4 s) decides first, as in k8s/base.
+        ...(mesh ? { BACKEND_TIMEOUT_MS: '5000' } : {}),
+        AWS_ENDPOINT_URL_S3: objectStore.endpoint,
+        BUCKET: options.bucket,
+        ...(tracing.store ? { JAEGER_QUERY_URL: tracing.store.url } : {}),
+      },
     });
     tracing.store?.setViewer(frontend.url);
 
@@ -247,8 +268,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mesh
         ? {
             name: 'frontend',
-            url: `http://127.0.0.1:${mesh.proxies[0]!.gateway!.port}`,
+            url: httpUrl(host, mesh.proxies[0]!.gateway!.port),
             what: 'web page and /api/*, through the ingress gateway',
+            pid: dataPlane?.pid,
           }
         : { name: 'frontend', url: frontend.url, what: 'web page and /api/*', pid: frontend.pid },
       ...backends.map((b) => ({
@@ -273,19 +295,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         name: 'lambda',
         url: lambda.url,
         what: 'API Gateway emulation: /hello, /products (also under /Prod)',
+        pid: lambda.pid,
       },
       {
         name: 'dynamodb',
         url: dynamo.endpoint,
         what: `DynamoDB API (dynalite), table ${options.tableName}`,
+        pid: process.pid,
       },
-      { name: 's3', url: objectStore.endpoint, what: `S3 API (s3rver), bucket ${options.bucket}` },
+      {
+        name: 's3',
+        url: objectStore.endpoint,
+        what: `S3 API (s3rver), bucket ${options.bucket}`,
+        pid: process.pid,
+      },
       ...(tracing.store
         ? [
             {
               name: 'jaeger',
               url: tracing.store.url,
               what: "traces: OTLP in, Jaeger's query API out (emulation)",
+              pid: process.pid,
             },
           ]
         : []),

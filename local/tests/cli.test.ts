@@ -1,52 +1,18 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { freePort } from '../src';
-
-const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
-    });
-  });
-}
+import {
+  alive,
+  childrenOf,
+  killGroup,
+  listeningAddresses,
+  MAIN,
+  readyRows,
+  type RunningStack,
+  startStackProcess,
+  waitForOutput,
+  waitGone,
+} from './launcher';
 
 describe('npm start (local/dist/main.js)', () => {
   it('starts the stack, serves the README walk-through, and stops cleanly on SIGTERM', async () => {
@@ -118,8 +84,12 @@ describe('npm start (local/dist/main.js)', () => {
       expect(cli.exitCode).toBeNull();
 
       // Three backend pods, lambda, thumbnailer, the data plane and the frontend.
-      const children = childPids(cli.pid!);
+      const children = childrenOf(cli.pid!);
       expect(children).toHaveLength(7);
+      // Nothing is reachable from the network unless --host says so.
+      const listening = readyRows(banner).map((row) => listeningAddresses(Number(new URL(row.url).port)));
+      expect(listening).toHaveLength(10);
+      for (const addresses of listening) expect(addresses).toEqual([expect.stringMatching(/^127\.0\.0\.1:/)]);
       const started = Date.now();
       const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       cli.kill('SIGTERM');
@@ -130,6 +100,25 @@ describe('npm start (local/dist/main.js)', () => {
       cli.kill('SIGKILL');
     }
   }, 90_000);
+
+  it('with --host 0.0.0.0 the apps, stores and gateway listen on all interfaces; URLs stay on loopback', async () => {
+    let stack: RunningStack | undefined;
+    try {
+      stack = await startStackProcess('node', { HOST: '192.0.2.1' }, ['--host', '0.0.0.0']);
+      for (const row of stack.rows) {
+        expect(row.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        const port = Number(new URL(row.url).port);
+        // The data plane's admin stays on loopback, as Envoy's admin in a pod.
+        const host = row.name === 'mesh' ? '127.0.0.1' : '0.0.0.0';
+        expect([row.name, listeningAddresses(port)]).toEqual([row.name, [`${host}:${port}`]]);
+      }
+      expect((await fetch(`${stack.rows[0]?.url}/api/version`)).status).toBe(200);
+      process.kill(stack.launcher, 'SIGTERM');
+      expect(await waitGone(stack.pids, 40_000)).toEqual([]);
+    } finally {
+      killGroup(stack);
+    }
+  }, 150_000);
 
   it.each([
     [['--frontend-port', 'eighty'], "--frontend-port: 'eighty' is not a port"],

@@ -68,6 +68,13 @@ const runs = (stage: Stage | undefined) =>
   (stage?.instructions ?? []).filter((i) => i.keyword === 'RUN').map((i) => i.words.join(' '));
 const last = (stage: Stage | undefined, keyword: string) =>
   (stage?.instructions ?? []).filter((i) => i.keyword === keyword).pop();
+/** The variables a stage's ENV instructions set (the KEY=value form). */
+const envOf = (stage: Stage | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (stage?.instructions ?? [])
+      .filter((i) => i.keyword === 'ENV')
+      .flatMap((i) => i.words.map((word) => word.split('=', 2) as [string, string])),
+  );
 
 // --- .dockerignore, with the pattern rules the images rely on (**, *, ?, directory prefixes)
 
@@ -309,6 +316,10 @@ describe.each(SERVICES)('services/%s/Dockerfile', (name) => {
     expect(last(runtime, 'ENTRYPOINT')).toBeUndefined();
   });
 
+  it('listens on every interface in the container (the service alone defaults to loopback)', () => {
+    expect(envOf(runtime)).toMatchObject({ PORT: '8080', HOST: '0.0.0.0' });
+  });
+
   it('starts from the output of `tsc -b`: /healthz answers, and SIGTERM ends it with exit code 0', async () => {
     execFileSync(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-b', dir], { cwd: repoRoot, stdio: 'pipe' });
     const [command, ...args] = last(runtime, 'CMD')?.json ?? [];
@@ -321,7 +332,7 @@ describe.each(SERVICES)('services/%s/Dockerfile', (name) => {
     const env = await environmentFromManifest(name, port);
     const child = spawn(process.execPath, args, {
       cwd,
-      env: { PATH: process.env.PATH, ...env },
+      env: { PATH: process.env.PATH, ...envOf(runtime), ...env },
       stdio: 'pipe',
     });
     let output = '';

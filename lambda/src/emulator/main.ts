@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createLogger } from '@twin/observability/logger';
+import { onStopRequest } from '@twin/service-kit/lifecycle';
 import { applyLocalDefaults } from '../runtime/local-env';
 import { DEFAULT_ACCOUNT_CONCURRENCY } from './concurrency';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './lambda-service';
@@ -61,11 +62,8 @@ async function main(): Promise<void> {
     versions,
   });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
+  onStopRequest((reason) => {
+    logger.info({ reason }, 'stopping');
     // In-flight requests get a few seconds; then the process goes regardless.
     setTimeout(() => process.exit(0), 5000).unref();
     emulator.close().then(
@@ -78,9 +76,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  });
 }
 
 main().catch((err: Error) => {

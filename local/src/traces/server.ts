@@ -6,6 +6,7 @@ import { type JaegerTrace, toJaegerTrace, toOtlpTraces } from './jaeger-json';
 import { DEFAULT_LIMITS, type TraceStoreLimits } from './limits';
 import { OtlpError, readOtlpJson } from './otlp';
 import { parseSearch, parseSearchV3, parseTraceId, QueryError } from './query';
+import { httpUrl } from '../ports';
 import { type StoreStats, TraceStore } from './store';
 
 export interface TraceServerOptions {
@@ -276,7 +277,7 @@ export async function startTraceServer(options: TraceServerOptions): Promise<Tra
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}`,
+    url: httpUrl(host, port),
     store,
     stats: () => store.stats(),
     close: () =>

@@ -22,8 +22,8 @@ export interface InboundListener extends Listener {
 
 const TLS_HANDSHAKE = 0x16;
 
-async function listen(server: net.Server, port: number): Promise<number> {
-  server.listen(port, '127.0.0.1');
+async function listen(server: net.Server, port: number, host = '127.0.0.1'): Promise<number> {
+  server.listen(port, host);
   await once(server, 'listening');
   return (server.address() as net.AddressInfo).port;
 }
@@ -40,12 +40,19 @@ const track = (sockets: Set<net.Socket>, socket: net.Socket) => {
   socket.once('close', () => sockets.delete(socket));
 };
 
-/** A plain HTTP listener on 127.0.0.1 (outbound listeners, the ingress gateway). */
-export async function startHttpListener(port: number, handler: http.RequestListener): Promise<Listener> {
+/**
+ * A plain HTTP listener on `host` (outbound listeners on 127.0.0.1; the ingress gateway where the
+ * local stack listens).
+ */
+export async function startHttpListener(
+  port: number,
+  handler: http.RequestListener,
+  host = '127.0.0.1',
+): Promise<Listener> {
   const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => track(sockets, socket));
-  return { port: await listen(server, port), close: closer([server], sockets) };
+  return { port: await listen(server, port, host), close: closer([server], sockets) };
 }
 
 /** How the inbound listener treats a new connection. */

@@ -1,6 +1,7 @@
 // The local data plane as a process: `node dist/main.js`, configured by MESH_PLAN (JSON: the
 // repository root, the stage and every proxy with its ports), its admin endpoint on PORT, as the
 // local stack starts it. Its standard output carries the access log and the control plane's messages.
+import { onStopRequest } from '@twin/service-kit/lifecycle';
 import { startAdmin } from './admin';
 import { DataPlane } from './data-plane';
 import { formatProblem, MeshConfigError } from './errors';
@@ -26,14 +27,8 @@ async function main(): Promise<void> {
   log(
     `mesh: ${plane.proxies.length} proxies, configuration v${plane.configStatus.version} (${plan.stage ?? 'no overlay'}), admin on http://127.0.0.1:${admin.port}`,
   );
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void Promise.all([admin.close(), plane.stop()]).then(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  // Also when the launcher that started it dies without a word (its IPC channel closes).
+  onStopRequest(() => void Promise.all([admin.close(), plane.stop()]).then(() => process.exit(0)));
 }
 
 main().catch((err: Error) => {

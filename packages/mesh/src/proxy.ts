@@ -61,8 +61,8 @@ export interface ProxySpec extends MeshWorkload {
   inbound?: { port: number; appAddress: string };
   /** One listener per service the app calls (its BACKEND_URL and the like). */
   outbound?: { host: string; port: number }[];
-  /** The ingress gateway's listener. */
-  gateway?: { port: number };
+  /** The ingress gateway's listener, on `host` (default 127.0.0.1). */
+  gateway?: { port: number; host?: string };
 }
 
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
@@ -174,6 +174,7 @@ export class MeshProxy {
             req,
             res,
           ),
+        gateway.host,
       );
       this.listeners.push(listener);
       this.ports.gateway = listener.port;

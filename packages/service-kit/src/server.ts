@@ -1,11 +1,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { type Logger, shutdownTracing } from '@twin/observability';
+import { onStopRequest, type StopReason } from './lifecycle';
 import { errorHandler, notFound } from './middleware';
 
 export interface RunOptions {
   app: Express;
   port: number;
+  /** The address to listen on: 127.0.0.1 on a laptop, 0.0.0.0 in a container (its HOST variable). */
+  host: string;
   logger: Logger;
   /** Releases the service's own resources (clients, pools) once requests have drained. */
   onShutdown?: () => Promise<void> | void;
@@ -21,14 +24,23 @@ export function finishApp(app: Express, logger: Logger): Express {
 }
 
 /**
- * Listens, and on SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish,
- * flushes spans and exits 0. Node as PID 1 would otherwise ignore SIGTERM.
+ * Listens on `host:port`, and when asked to stop (SIGTERM, SIGINT, SIGHUP, or the launcher that
+ * started it over IPC going away: see `onStopRequest`) stops accepting connections, lets in-flight
+ * requests finish for up to `drainMs`, flushes spans and exits 0. Node as PID 1 would otherwise
+ * ignore SIGTERM.
  */
-export function runService({ app, port, logger, onShutdown, drainMs = 8000 }: RunOptions): Promise<Server> {
+export function runService({
+  app,
+  port,
+  host,
+  logger,
+  onShutdown,
+  drainMs = 8000,
+}: RunOptions): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, () => {
+    const server = app.listen(port, host, () => {
       const address = server.address();
-      logger.info({ port: typeof address === 'object' && address ? address.port : port }, 'listening');
+      logger.info({ host, port: typeof address === 'object' && address ? address.port : port }, 'listening');
       resolve(server);
     });
     server.once('error', reject);
@@ -48,11 +60,10 @@ export function runService({ app, port, logger, onShutdown, drainMs = 8000 }: Ru
       });
     });
 
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
+    const stop = (reason: StopReason) => {
       stopping = true;
       for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
-      logger.info({ signal }, 'draining');
+      logger.info({ reason }, 'draining');
       const force = setTimeout(() => server.closeAllConnections(), drainMs).unref();
       server.close(async () => {
         clearTimeout(force);
@@ -69,8 +80,7 @@ export function runService({ app, port, logger, onShutdown, drainMs = 8000 }: Ru
       });
       server.closeIdleConnections();
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    onStopRequest(stop);
   });
 }
 

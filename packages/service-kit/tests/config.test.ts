@@ -7,10 +7,17 @@ describe('readConfig', () => {
   it('applies defaults and coerces numbers', () => {
     expect(readConfig(schema, { BUCKET: 'images', PORT: '9000' })).toEqual({
       PORT: 9000,
+      HOST: '127.0.0.1',
       APP_VERSION: '1.0.0',
       LOG_LEVEL: 'info',
       BUCKET: 'images',
     });
+  });
+
+  it('listens on loopback unless HOST names another address', () => {
+    expect(readConfig(schema, { BUCKET: 'images', HOST: '' }).HOST).toBe('127.0.0.1');
+    expect(readConfig(schema, { BUCKET: 'images', HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(readConfig(schema, { BUCKET: 'images', HOST: '::' }).HOST).toBe('::');
   });
 
   it('treats empty variables as unset', () => {
@@ -23,7 +30,7 @@ describe('readConfig', () => {
   it('lists every problem with its variable', () => {
     let error: unknown;
     try {
-      readConfig(schema, { PORT: '70000', LOG_LEVEL: 'loud' });
+      readConfig(schema, { PORT: '70000', HOST: 'my laptop', LOG_LEVEL: 'loud' });
     } catch (err) {
       error = err;
     }
@@ -31,6 +38,7 @@ describe('readConfig', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/^invalid configuration:/);
     expect(message).toMatch(/PORT: /);
+    expect(message).toContain('HOST: must be an IP address or a host name');
     expect(message).toMatch(/LOG_LEVEL: /);
     expect(message).toMatch(/BUCKET: /);
   });

@@ -29,5 +29,5 @@ main(async () => {
     },
     ready: () => checkTable(dynamo, config.TABLE_NAME),
   });
-  await runService({ app, port: config.PORT, logger, onShutdown: () => dynamo.destroy() });
+  await runService({ app, port: config.PORT, host: config.HOST, logger, onShutdown: () => dynamo.destroy() });
 });

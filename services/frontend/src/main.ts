@@ -21,5 +21,5 @@ main(async () => {
     traceQuery: { queryUrl: config.JAEGER_QUERY_URL, timeoutMs: config.BACKEND_TIMEOUT_MS },
     storeReady: () => checkBucket(s3, config.BUCKET),
   });
-  await runService({ app, port: config.PORT, logger, onShutdown: () => s3.destroy() });
+  await runService({ app, port: config.PORT, host: config.HOST, logger, onShutdown: () => s3.destroy() });
 });
