@@ -40,6 +40,8 @@ function workspaceDir(packageName: string): string {
  */
 export class ServiceProcess {
   readonly url: string;
+  /** Answers 200 once the instance is ready. */
+  readonly readyUrl: string;
   private readonly child: NodeChild;
 
   constructor(
@@ -48,6 +50,7 @@ export class ServiceProcess {
   ) {
     const host = spec.host ?? '127.0.0.1';
     this.url = httpUrl(host, spec.port);
+    this.readyUrl = `${this.url}${spec.readyPath ?? '/readyz'}`;
     this.child = new NodeChild(
       {
         name: spec.name,
@@ -75,10 +78,9 @@ export class ServiceProcess {
   /** Starts it and waits until it is ready; throws with its last output if it exits or times out. */
   async start(): Promise<void> {
     this.child.start();
-    const probe = `${this.url}${this.spec.readyPath ?? '/readyz'}`;
     await this.child.waitUntil(async () => {
       try {
-        const response = await fetch(probe, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(this.readyUrl, { signal: AbortSignal.timeout(1000) });
         await response.arrayBuffer();
         return response.ok;
       } catch {
