@@ -286,7 +286,10 @@ export async function routeRequest(
   const overall = new AbortController();
   const routeTimer =
     route.timeoutMs === undefined ? undefined : setTimeout(() => overall.abort(), route.timeoutMs);
-  const clientGone = () => overall.abort();
+  // 'close' also follows a response that finished: only a client gone before that cancels the tries.
+  const clientGone = () => {
+    if (!res.writableFinished) overall.abort();
+  };
   res.once('close', clientGone);
 
   let release: () => void;

@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { startAdmin } from '../src/admin';
 import { copyPolicy, eventually, load, type Mesh, startMesh } from './support/mesh';
 
@@ -85,6 +86,41 @@ describe('mutual TLS and authorization on the inbound side', () => {
           l.downstream_peer_uri_san === 'spiffe://cluster.local/ns/mesh-demo/sa/thumbnailer',
       );
     expect(line?.response_code_details).toMatch(/^rbac_access_denied_matched_policy\[/);
+  });
+
+  it("reads the caller's certificate once per connection, and still decides each request by it", async () => {
+    const read = jest.spyOn(tls.TLSSocket.prototype, 'getPeerCertificate');
+    try {
+      await load(mesh.backendUrl, 30, 1);
+      read.mockClear();
+      const counts = await load(mesh.backendUrl, 30, 1);
+      expect(Object.keys(counts).filter((key) => key.startsWith('HTTP'))).toEqual([]);
+      // One request at a time reuses one connection per pod: at most three new ones (a pod the first
+      // 30 requests missed), each read once by its client and once by its server; not once a request.
+      expect(read.mock.calls.length).toBeLessThanOrEqual(6);
+      expect((await fetch(`${mesh.thumbnailerBackendUrl}/version`)).status).toBe(403);
+    } finally {
+      read.mockRestore();
+    }
+    const inbound = mesh.accessLog().filter((l) => String(l.proxy).startsWith('backend-'));
+    expect(inbound.filter((l) => l.response_code === 200).at(-1)).toMatchObject({
+      downstream_peer_uri_san: 'spiffe://cluster.local/ns/mesh-demo/sa/frontend',
+    });
+    expect(inbound.at(-1)).toMatchObject({
+      response_code: 403,
+      downstream_peer_uri_san: 'spiffe://cluster.local/ns/mesh-demo/sa/thumbnailer',
+    });
+  });
+
+  it('cancels nothing once an answer is complete', async () => {
+    const abort = jest.spyOn(AbortController.prototype, 'abort');
+    try {
+      const counts = await load(mesh.backendUrl, 10, 1);
+      expect(Object.keys(counts).filter((key) => key.startsWith('HTTP'))).toEqual([]);
+      expect(abort).not.toHaveBeenCalled();
+    } finally {
+      abort.mockRestore();
+    }
   });
 
   it('refuses plaintext at a STRICT inbound port: the connection closes without an answer', async () => {
