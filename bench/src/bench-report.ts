@@ -2,14 +2,23 @@
 // table per scenario.
 import type { ColdStartResult } from './coldstart';
 import { percent, range, signed, signedPercent } from './format';
-import type { TargetRuns } from './load';
+import type { RateRuns, TargetRuns } from './load';
 import { describeMachine } from './machine';
 import { round } from './stats';
 import type { SuiteResults } from './suite';
 import type { ThumbnailRun } from './thumbnails';
 
 export interface TargetCheck {
-  id: 'tracing' | 'trace-store' | 'thumbnails' | 'cold-start-hello' | 'cold-start-products' | 'concurrency';
+  /** The sidecar checks name their request: `sidecars-latency GET /products`. */
+  id:
+    | 'tracing'
+    | 'trace-store'
+    | 'thumbnails'
+    | 'cold-start-hello'
+    | 'cold-start-products'
+    | 'concurrency'
+    | `sidecars-latency ${string}`
+    | `sidecars-throughput ${string}`;
   goal: string;
   /** What was measured, in words, with the baseline and the spread of the rounds beside it. */
   measured: string;
@@ -26,6 +35,28 @@ function systemCpu(runs: TargetRuns): number {
   return Object.entries(runs.cpuMsPerRequest)
     .filter(([process]) => process !== 'autocannon')
     .reduce((sum, [, ms]) => sum + ms, 0);
+}
+
+/** What the processes of the data plane spent per request, when /proc told: " (data plane 0.42 ms CPU per request)". */
+function dataPlaneCpu(runs: { cpuMsPerRequest: Record<string, number> }): string {
+  const ms = runs.cpuMsPerRequest['data plane'];
+  return ms === undefined ? '' : `; the data plane spent ${round(ms, 2)} ms CPU per request`;
+}
+
+/** A fixed-rate target's median p50 with its rounds' spread: "2.31 ms (rounds 2.1-2.6)". */
+function p50WithSpread(runs: RateRuns): string {
+  return `${round(runs.latency.p50, 2)} ms (rounds ${range(runs.spread.p50.min, runs.spread.p50.max, 2)})`;
+}
+
+/**
+ * Whether the function's measured rounds ran on warm environments, in words: a cold start there
+ * means the rounds did not measure the steady load they are said to.
+ */
+export function steadyLambdaNote(env: { coldStarts: number; invocations: number }): string {
+  return env.coldStarts === 0
+    ? `The products function over the measured rounds: ${env.invocations} invocations, all on warm execution environments.`
+    : `The products function over the measured rounds: ${env.invocations} invocations, ${env.coldStarts} of them ` +
+        'cold starts: environments were still being created, so these rounds are not a steady load.';
 }
 
 export function coldStartOf(results: ColdStartResult[], name: string): ColdStartResult {
@@ -102,6 +133,34 @@ export function evaluateTargets(results: Pick<SuiteResults, 'scenarios' | 'machi
         met: round(extra, 1) <= 50,
       });
     }
+  }
+  for (const path of results.scenarios.sidecars?.paths ?? []) {
+    const { rate } = results.scenarios.sidecars!;
+    const { direct, sidecars } = path.atRate;
+    const added = sidecars.latency.p50 - direct.latency.p50;
+    // Below the rate asked for, the load generator fell behind and the latencies are not those of that rate.
+    const kept = Math.min(direct.minSentRps, sidecars.minSentRps) >= rate * 0.95;
+    checks.push({
+      id: `sidecars-latency ${path.request}`,
+      goal: `a sidecar pair adds at most 1 ms to the p50 of ${path.request} at ${rate} req/s`,
+      measured:
+        `p50 through the pair ${p50WithSpread(sidecars)} vs direct ${p50WithSpread(direct)}: ${signed(added, ' ms', 2)}` +
+        (kept
+          ? ''
+          : `; the load generator fell behind (${Math.min(direct.minSentRps, sidecars.minSentRps)} req/s sent)`) +
+        dataPlaneCpu(sidecars),
+      met: round(added, 2) <= 1 && kept && direct.failures === 0 && sidecars.failures === 0,
+    });
+    const through = path.throughput;
+    const share = through.direct.rps > 0 ? through.sidecars.rps / through.direct.rps : 0;
+    checks.push({
+      id: `sidecars-throughput ${path.request}`,
+      goal: `through a sidecar pair at least 50% of the direct path's throughput, ${path.request}`,
+      measured:
+        `${rpsWithSpread(through.sidecars)} through the pair vs ${rpsWithSpread(through.direct)} direct: ${percent(share)}` +
+        dataPlaneCpu(through.sidecars),
+      met: share >= 0.5 && through.direct.failures === 0 && through.sidecars.failures === 0,
+    });
   }
   if (concurrency) {
     const c = concurrency;
@@ -241,15 +300,70 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
     );
   }
   if (products) {
-    const all = [products.rawHop, products.backend, products.chain, products.lambda];
+    const all = [products.rawHop, products.backend, products.chain, products.sidecars, products.lambda];
     lines.push(
       `## Products API: GET list of ${s.products} products (${products.bodyBytes} bytes)`,
+      '',
+      'The mesh without proxies (apps calling each other), and as npm start runs it: through the ingress ' +
+        "gateway and a sidecar per pod, the local data plane's Node sidecars (not Envoy).",
       '',
       loadTable(all, products.rawHop, 'raw hop'),
       '',
       cpuTable(
         'request',
         all.map((runs) => ({ name: runs.name, cpu: runs.cpuMsPerRequest })),
+      ),
+      '',
+      steadyLambdaNote(products.lambdaEnvironments),
+      '',
+    );
+  }
+  const { sidecars } = scenarios;
+  if (sidecars) {
+    lines.push(
+      `## Sidecar pair: the local data plane against straight to the app`,
+      '',
+      `The caller's sidecar (the frontend's outbound listener) routes by the VirtualService, opens mutual TLS ` +
+        `to the backend pod's sidecar, which checks the AuthorizationPolicy and passes the request to the app; ` +
+        `direct: the same app, no proxy. Stage ${sidecars.mesh.stage}, one backend pod (${sidecars.mesh.pod}). ` +
+        `Latency at a fixed ${sidecars.rate} req/s (an open loop, each answer timed to the µs): ${s.rounds} ` +
+        `interleaved rounds of ${s.duration} s, medians of the rounds' percentiles and the lowest and highest ` +
+        `round's p50. Throughput: as in the other load runs.`,
+      '',
+      table(
+        ['request', 'path', 'p50 ms', 'rounds', 'p90 ms', 'p99 ms', 'added p50 ms', 'sent req/s', 'failures'],
+        sidecars.paths.flatMap((path) =>
+          [path.atRate.direct, path.atRate.sidecars].map((runs) => [
+            path.request,
+            runs === path.atRate.direct ? 'direct' : 'sidecar pair',
+            round(runs.latency.p50, 2),
+            range(runs.spread.p50.min, runs.spread.p50.max, 2),
+            round(runs.latency.p90, 2),
+            round(runs.latency.p99, 2),
+            runs === path.atRate.direct
+              ? ''
+              : signed(runs.latency.p50 - path.atRate.direct.latency.p50, '', 2),
+            runs.minSentRps,
+            runs.failures,
+          ]),
+        ),
+      ),
+      '',
+      ...sidecars.paths.flatMap((path) => [
+        loadTable([path.throughput.direct, path.throughput.sidecars], path.throughput.direct, 'direct'),
+        '',
+      ]),
+      `Where the time goes at ${sidecars.rate} req/s: CPU time per request of each process (the data plane is ` +
+        'one process holding every proxy).',
+      '',
+      cpuTable(
+        'request',
+        sidecars.paths.flatMap((path) =>
+          [path.atRate.direct, path.atRate.sidecars].map((runs) => ({
+            name: runs.name,
+            cpu: runs.cpuMsPerRequest,
+          })),
+        ),
       ),
       '',
     );
@@ -347,8 +461,21 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
     lines.push(
       `## Bursts from idle (${round(burst.idleMs / 1000, 1)} s of quiet before each)`,
       '',
+      `The mesh through its ingress gateway and Node sidecars; the function through API Gateway, its idle ` +
+        `execution environments reclaimed after ${burst.idleTimeoutSeconds} s (LAMBDA_IDLE_TIMEOUT_SECONDS).`,
+      '',
       table(
-        ['requests at once', 'path', 'p50 ms', 'p90 ms', 'max ms', 'failures', 'cold starts', 'init ms each'],
+        [
+          'requests at once',
+          'path',
+          'p50 ms',
+          'p90 ms',
+          'max ms',
+          'failures',
+          'warm at start',
+          'cold starts',
+          'init ms each',
+        ],
         burst.mesh.flatMap((mesh, i) => {
           const fn = burst.lambda[i];
           const row = (run: { latency: { p50: number; p90: number; max: number }; failures: number }) => [
@@ -358,9 +485,18 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
             run.failures,
           ];
           return [
-            [mesh.requests, 'mesh backend', ...row(mesh), '', ''],
+            [mesh.requests, 'mesh, gateway -> frontend -> backend', ...row(mesh), '', '', ''],
             ...(fn
-              ? [[fn.requests, 'Lambda products', ...row(fn), fn.coldStarts, fn.initMs.join(', ')]]
+              ? [
+                  [
+                    fn.requests,
+                    'Lambda products',
+                    ...row(fn),
+                    fn.warmAtStart,
+                    fn.coldStarts,
+                    fn.initMs.join(', '),
+                  ],
+                ]
               : []),
           ];
         }),

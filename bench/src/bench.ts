@@ -1,5 +1,5 @@
-// npm run bench: what tracing, high concurrency, the Lambda bundles and the event pipeline cost on
-// this machine, each target against a baseline measured in the same run.
+// npm run bench: what tracing, high concurrency, the Lambda bundles, the event pipeline and the local
+// data plane's sidecars cost on this machine, each target against a baseline measured in the same run.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchMarkdown, evaluateTargets } from './bench-report';
@@ -10,7 +10,7 @@ main({
   description:
     'Measures on this machine, each target against a baseline from the same run, and writes\n' +
     'reports/bench/results.json and results.md.',
-  scenarios: ['tracing', 'concurrency', 'cold-start', 'thumbnails'],
+  scenarios: ['tracing', 'concurrency', 'cold-start', 'thumbnails', 'sidecars'],
   async report(results, _cleanup, log) {
     const targets = evaluateTargets(results);
     const outDir = path.join(REPOSITORY_ROOT, 'reports', 'bench');

@@ -1,5 +1,5 @@
 // npm run compare's report: both twins side by side, priced, as one self-contained HTML page.
-import { coldStartOf } from './bench-report';
+import { coldStartOf, steadyLambdaNote } from './bench-report';
 import {
   averageRate,
   breakEvenRequests,
@@ -52,8 +52,10 @@ export interface CostSection {
     path: MeshPath;
     /** At the throughput the chain reached here, when the products scenario ran. */
     atChainRate?: EnvoyEstimate;
-    /** The chain's measured p90/p99 with the modelled sidecar latency added, ms. */
+    /** The chain without proxies as measured, with the modelled sidecar latency added, ms. */
     chain?: { p90: number; p99: number };
+    /** The same path measured through the local data plane's Node sidecars, for contrast: req/s and ms. */
+    nodeSidecars?: { rps: number; p90: number; p99: number };
     /** CPU the sidecars of the path's pods request (all replicas), millicores. */
     sidecarCpuRequested: number;
     /** The request rate at which Envoy's modelled CPU on the path reaches those requests, req/s. */
@@ -222,6 +224,7 @@ export function costSection(measured: CompareMeasurements, prices: Prices): Cost
 /** Envoy's modelled cost on the products path: at the chain's measured rate, and where its CPU outgrows the sidecars' requests. */
 function envoySection(measured: CompareMeasurements, mesh: MeshCost | undefined): CostSection['envoy'] {
   const chain = measured.scenarios.products?.chain;
+  const sidecars = measured.scenarios.products?.sidecars;
   const onPath =
     mesh?.workloads.filter((w) => w.counted && ['frontend', 'backend'].includes(w.app ?? '')) ?? [];
   const sidecarCpu = onPath.reduce((sum, w) => sum + (w.sidecar?.cpuMillis ?? 0) * w.replicas, 0);
@@ -235,6 +238,9 @@ function envoySection(measured: CompareMeasurements, mesh: MeshCost | undefined)
           p90: round(chain.latency.p90 + PRODUCTS_PATH.hops * HOP_LATENCY.p90Ms, 2),
           p99: round(chain.latency.p99 + PRODUCTS_PATH.hops * HOP_LATENCY.p99Ms, 2),
         }
+      : undefined,
+    nodeSidecars: sidecars
+      ? { rps: sidecars.rps, p90: sidecars.latency.p90, p99: sidecars.latency.p99 }
       : undefined,
     sidecarCpuRequested: sidecarCpu,
     rateAtSidecarRequests: sidecarCpu > 0 ? rateForCpu(PRODUCTS_PATH, sidecarCpu) : undefined,
@@ -258,7 +264,9 @@ export function headlines(results: CompareResults): string[] {
   const lines: string[] = [];
   if (products) {
     lines.push(
-      `Products API, GET list: mesh via frontend ${products.chain.rps} req/s (p50 ${products.chain.latency.p50} ms, ` +
+      `Products API, GET list: mesh through the ingress gateway and the local data plane's Node sidecars ` +
+        `${products.sidecars.rps} req/s (p50 ${products.sidecars.latency.p50} ms, p99 ${products.sidecars.latency.p99} ms); ` +
+        `its apps without proxies ${products.chain.rps} req/s (p50 ${products.chain.latency.p50} ms, ` +
         `p99 ${products.chain.latency.p99} ms); backend direct ${products.backend.rps} req/s; ` +
         `Lambda via API Gateway emulation ${products.lambda.rps} req/s (p50 ${products.lambda.latency.p50} ms, ` +
         `p99 ${products.lambda.latency.p99} ms).`,
@@ -336,7 +344,7 @@ export function chartData(results: CompareResults): {
     }));
   const bars: Record<string, Bars> = {};
   if (p) {
-    const runs = [p.chain, p.backend, p.lambda];
+    const runs = [p.sidecars, p.chain, p.backend, p.lambda];
     const labels = runs.map((run) => run.name);
     bars['products-latency'] = { labels, datasets: percentiles(runs), yTitle: 'ms' };
     bars['products-throughput'] = {
@@ -472,7 +480,7 @@ function productsSection(results: CompareResults): string {
   const p = results.scenarios.products;
   if (!p) return '';
   const s = results.settings;
-  const rows = [p.chain, p.backend, p.lambda].map((run) => [
+  const rows = [p.sidecars, p.chain, p.backend, p.lambda].map((run) => [
     run.name,
     run.rps,
     `${run.spread.rps.min}-${run.spread.rps.max}`,
@@ -485,11 +493,15 @@ function productsSection(results: CompareResults): string {
       .join(', '),
   ]);
   return `<h2 id="products-section">Products API</h2>
-<p>The same GET list of ${s.products} products (${p.bodyBytes} bytes) through each twin: the mesh's frontend and
-backend (Express, one process each), the backend alone, and the Lambda products handler behind the API Gateway
-emulation. autocannon with ${s.connections} connections; each path warmed until steady, then ${s.rounds}
-interleaved rounds of ${s.duration} s: medians, and the lowest and highest round's throughput. CPU ms per
-request by process shows where the work goes.</p>
+<p>The same GET list of ${s.products} products (${p.bodyBytes} bytes) through each twin. The mesh as
+<code>npm start</code> runs it: the ingress gateway, the frontend and one backend pod (Express, one process
+each), each behind its sidecar, with mutual TLS between the sidecars, every proxy a Node sidecar of the local
+data plane (an emulation executing k8s/istio, one process for all of them; not Envoy, whose cost is
+modelled below). Beside it the same apps calling each other with no proxy, the backend alone, and the
+Lambda products handler behind the API Gateway emulation. autocannon with ${s.connections} connections;
+each path warmed until steady, then ${s.rounds} interleaved rounds of ${s.duration} s: medians, and the
+lowest and highest round's throughput. CPU ms per request by process shows where the work goes.
+${escapeHtml(steadyLambdaNote(p.lambdaEnvironments))}</p>
 <div class="charts">${chart('products-latency')}${chart('products-throughput')}</div>
 ${htmlTable(['path', 'req/s', 'rounds', 'p50 ms', 'p90 ms', 'p99 ms', 'failures', 'CPU ms per request'], rows)}`;
 }
@@ -561,9 +573,16 @@ function envoyHtml(envoy: CostSection['envoy']): string {
   ];
   if (atChainRate && chain) {
     rows.push([
-      `the chain as measured here (${atChainRate.rps} req/s), through Envoy`,
+      `the apps' chain without proxies as measured here (${atChainRate.rps} req/s), plus Envoy`,
       `p90 ${chain.p90} ms, p99 ${chain.p99} ms; ${round(atChainRate.vcpu, 3)} vCPU in the proxies`,
       'modelled',
+    ]);
+  }
+  if (envoy.nodeSidecars) {
+    rows.push([
+      'the same path through the Node sidecars of the local data plane',
+      `${envoy.nodeSidecars.rps} req/s, p90 ${envoy.nodeSidecars.p90} ms, p99 ${envoy.nodeSidecars.p99} ms`,
+      'measured here',
     ]);
   }
   if (envoy.rateAtSidecarRequests !== undefined) {
@@ -574,9 +593,9 @@ function envoyHtml(envoy: CostSection['envoy']): string {
     ]);
   }
   return `<h3 id="envoy-section">Envoy sidecars, modelled</h3>
-<p>No Envoy runs on this machine. What the mesh's sidecars would add comes from Istio's published figures
-(${escapeHtml(resources.conditions)}: ${escapeHtml(resources.source)}; ${escapeHtml(latency.conditions)}:
-${escapeHtml(latency.source)}).</p>
+<p>No Envoy runs on this machine: the mesh measured above runs through Node sidecars. What Envoy sidecars
+would add comes from Istio's published figures (${escapeHtml(resources.conditions)}:
+${escapeHtml(resources.source)}; ${escapeHtml(latency.conditions)}: ${escapeHtml(latency.source)}).</p>
 ${htmlTable(['what', 'Envoy', 'from'], rows)}`;
 }
 
@@ -591,6 +610,7 @@ function burstSection(results: CompareResults): string {
       mesh.requests,
       `${round(mesh.latency.p50, 1)} / ${round(mesh.latency.p90, 1)} / ${round(mesh.latency.max, 1)}`,
       fn ? `${round(fn.latency.p50, 1)} / ${round(fn.latency.p90, 1)} / ${round(fn.latency.max, 1)}` : '',
+      fn ? fn.warmAtStart : '',
       fn ? fn.coldStarts : '',
       fn && fn.initMs.length > 0
         ? `${round(
@@ -603,11 +623,14 @@ function burstSection(results: CompareResults): string {
     ];
   });
   return `<h2 id="burst-section">Bursts from idle</h2>
-<p>After ${round(b.idleMs / 1000, 1)} s without traffic, N GET list requests at once: to the mesh's backend, whose pods
-are always up, and through API Gateway to the products function, where each request beyond the warm execution
-environments needs a new one and pays its init (a cold start). Latencies p50 / p90 / max in ms; the cold starts and
-their inits as the emulator reported them, and what Lambda bills for those inits at the function's memory size.</p>
-${htmlTable(['requests at once', 'mesh backend', 'Lambda products', 'cold starts', 'init, summed', 'init billed', 'failures'], rows)}`;
+<p>After ${round(b.idleMs / 1000, 1)} s without traffic, N GET list requests at once: through the mesh (ingress
+gateway, frontend, backend, each behind its Node sidecar), whose pods are always up, and through API Gateway to
+the products function, whose emulator here shuts down an execution environment idle for
+${b.idleTimeoutSeconds} s (LAMBDA_IDLE_TIMEOUT_SECONDS; Lambda does not publish how long it keeps an idle one),
+so each burst starts with no warm environment and every request pays an init (a cold start). Latencies p50 /
+p90 / max in ms; the environments still warm when the burst began, the cold starts and their inits as the
+emulator's admin endpoint reported them, and what Lambda bills for those inits at the function's memory size.</p>
+${htmlTable(['requests at once', 'mesh', 'Lambda products', 'warm at start', 'cold starts', 'init, summed', 'init billed', 'failures'], rows)}`;
 }
 
 function costHtml(results: CompareResults): string {

@@ -21,12 +21,13 @@ function notes(measured: CompareMeasurements): string[] {
     `Everything ran on one machine (${describeMachine(measured.machine)}): load generator, services, ` +
       'dynalite, s3rver and the emulator shared its CPUs, and other work on it shows up in the figures. ' +
       'Compare the twins with each other; absolute figures say little about a cluster or about AWS.',
-    'The Lambda side runs in an emulator: one Node process runs every invocation, concurrent ones ' +
-      'included, where AWS would start one execution environment per concurrent request. Its latency under ' +
-      'load is that of one process, not of a scaled-out function; API Gateway itself adds latency the ' +
-      'emulator does not (typically milliseconds to tens of milliseconds).',
-    'The mesh side runs without sidecars here: the report adds what Envoy sidecars would cost from ' +
-      "Istio's published figures (modelled, not measured), and the cost model counts the sidecars' requests.",
+    'The Lambda side runs in an emulator: one execution environment (a Node process) per concurrent ' +
+      'invocation, each with its cold start, as Lambda scales; but they all share this machine, and API ' +
+      'Gateway itself adds latency the emulator does not (typically milliseconds to tens of milliseconds).',
+    "The mesh's figures go through the local data plane: Node sidecars executing k8s/istio, an emulation " +
+      'for learning and testing, all proxies in one process; they are not Envoy. What Envoy sidecars would ' +
+      "add is modelled from Istio's published figures beside them, and the cost model counts the sidecars' " +
+      'requests. The row without proxies is the same apps calling each other directly.',
     'Cold starts here exclude what the platforms add before the code runs: a Lambda sandbox and code ' +
       "download, a pod's scheduling and image pull.",
     `This machine runs Node ${process.version}; Lambda's runtime and the images use the Node the template and Dockerfiles name.`,

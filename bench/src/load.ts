@@ -1,8 +1,9 @@
 // HTTP load with autocannon: single runs, warm-up until a target is steady, and interleaved rounds
 // over several targets with the spread of the rounds.
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { cpuPerUnit } from './cpu';
-import { median, round } from './stats';
+import { median, round, summarize, type Summary } from './stats';
 
 export interface LoadOptions {
   connections: number;
@@ -151,13 +152,15 @@ export interface Target {
 /**
  * Measures several targets in interleaved rounds (A B C, then B C A, ...), so that a slow spell of
  * the machine lands on every target alike instead of on whichever ran then. Each target is first
- * warmed until steady (not counted). Returns each target's combined runs by name; the lookup throws
- * for a name that was not measured.
+ * warmed until steady (not counted); `warmedUp`, when given, runs between the warm-ups and the
+ * rounds (e.g. to take a snapshot of counters). Returns each target's combined runs by name; the
+ * lookup throws for a name that was not measured.
  */
 export async function measureInterleaved(
   targets: Target[],
   options: LoadOptions & { rounds: number; warmup: WarmUpOptions },
   progress: (line: string) => void = () => undefined,
+  warmedUp?: () => Promise<void>,
 ): Promise<(name: string) => TargetRuns> {
   const warmUps = new Map<string, WarmUp>();
   for (const target of targets) {
@@ -168,6 +171,7 @@ export async function measureInterleaved(
         (warmUp.steady ? '' : ' (not steady yet)'),
     );
   }
+  await warmedUp?.();
   const runs = new Map<string, LoadResult[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < options.rounds; round += 1) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
@@ -191,6 +195,161 @@ export async function measureInterleaved(
       target.name,
       combineRuns(target.name, runs.get(target.name) ?? [], warmUps.get(target.name)),
     ]),
+  );
+  return (name) => {
+    const found = combined.get(name);
+    if (!found) throw new Error(`no results for ${name}`);
+    return found;
+  };
+}
+
+/** One run at a fixed request rate against one URL. Latencies in ms, to the µs. */
+export interface RateResult {
+  url: string;
+  /** Requests per second asked for. */
+  rate: number;
+  /** Requests per second sent, as the schedule allowed (below `rate` when this process fell behind). */
+  sentRps: number;
+  /** Each 2xx answer from the moment its request was sent to its last byte. */
+  latency: Summary;
+  requests: number;
+  /** Answers other than 2xx, and requests that got no answer. */
+  failures: number;
+  durationSec: number;
+  /** CPU ms per request spent by each process of the system under test (Linux only). */
+  cpuMsPerRequest?: Record<string, number>;
+}
+
+/**
+ * Sends GETs at a fixed rate for `duration` seconds, request i at start + i / rate whether or not
+ * earlier ones were answered (an open loop, as a constant-throughput load generator such as fortio
+ * runs), over a keep-alive pool of up to `connections` connections, and times each answer to the µs.
+ * autocannon's rate limit sends each connection's quota for the second back to back and records
+ * whole milliseconds, so its latencies at a rate are those of small bursts, too coarse for
+ * differences below a millisecond.
+ */
+export async function runAtRate(
+  url: string,
+  options: { rate: number; duration: number; connections: number },
+): Promise<RateResult> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1 });
+  const path = `${target.pathname}${target.search}`;
+  const total = Math.max(1, Math.round(options.rate * options.duration));
+  const latencies: number[] = [];
+  let failures = 0;
+  const answers: Array<Promise<void>> = [];
+  const started = performance.now();
+  let lastSent = started;
+  try {
+    for (let i = 0; i < total; i += 1) {
+      const wait = started + (i * 1000) / options.rate - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const sent = performance.now();
+      lastSent = sent;
+      answers.push(
+        pool.request({ path, method: 'GET' }).then(
+          async (response) => {
+            await response.body.arrayBuffer();
+            if (response.statusCode >= 200 && response.statusCode < 300)
+              latencies.push(performance.now() - sent);
+            else failures += 1;
+          },
+          () => {
+            failures += 1;
+          },
+        ),
+      );
+    }
+    const sendingSec = (lastSent - started) / 1000;
+    await Promise.all(answers);
+    return {
+      url,
+      rate: options.rate,
+      sentRps: total > 1 && sendingSec > 0 ? round((total - 1) / sendingSec, 1) : options.rate,
+      latency: summarize(latencies.length > 0 ? latencies : [0]),
+      requests: total,
+      failures,
+      durationSec: round((performance.now() - started) / 1000, 2),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The rounds of one target at a fixed rate: the medians of their percentiles, and their spread. */
+export interface RateRuns {
+  name: string;
+  url: string;
+  rate: number;
+  runs: RateResult[];
+  /** Medians of the rounds' percentiles, ms. */
+  latency: { p50: number; p90: number; p99: number };
+  /** The lowest and highest round's p50, ms. */
+  spread: { p50: { min: number; max: number } };
+  /** The lowest sending rate of the rounds, req/s: below `rate`, the load generator fell behind. */
+  minSentRps: number;
+  failures: number;
+  /** Medians of the rounds' CPU ms per request, by process. */
+  cpuMsPerRequest: Record<string, number>;
+}
+
+export function combineRateRuns(name: string, runs: RateResult[]): RateRuns {
+  const first = runs[0];
+  if (!first) throw new Error(`${name}: no runs`);
+  const of = (pick: (run: RateResult) => number) => round(median(runs.map(pick)), 3);
+  const p50s = runs.map((run) => run.latency.p50);
+  return {
+    name,
+    url: first.url,
+    rate: first.rate,
+    runs,
+    latency: {
+      p50: of((run) => run.latency.p50),
+      p90: of((run) => run.latency.p90),
+      p99: of((run) => run.latency.p99),
+    },
+    spread: { p50: { min: round(Math.min(...p50s), 3), max: round(Math.max(...p50s), 3) } },
+    minSentRps: Math.min(...runs.map((run) => run.sentRps)),
+    failures: runs.reduce((sum, run) => sum + run.failures, 0),
+    cpuMsPerRequest: Object.fromEntries(
+      Object.keys(first.cpuMsPerRequest ?? {}).map((process) => [
+        process,
+        round(median(runs.map((run) => run.cpuMsPerRequest?.[process] ?? 0)), 3),
+      ]),
+    ),
+  };
+}
+
+/**
+ * Measures several targets at one fixed rate in interleaved rounds, as {@link measureInterleaved}
+ * does for throughput; the targets should be warm already. Returns each target's rounds by name;
+ * the lookup throws for a name that was not measured.
+ */
+export async function measureAtRate(
+  targets: Target[],
+  options: { rate: number; duration: number; connections: number; rounds: number },
+  progress: (line: string) => void = () => undefined,
+): Promise<(name: string) => RateRuns> {
+  const runs = new Map<string, RateResult[]>(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < options.rounds; round += 1) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
+    for (const target of order) {
+      const { result, cpuMsPerUnit } = await cpuPerUnit(
+        target.pids ?? {},
+        () => runAtRate(target.url, options),
+        (run) => run.requests,
+      );
+      runs.get(target.name)?.push({ ...result, cpuMsPerRequest: cpuMsPerUnit });
+      progress(
+        `  round ${round + 1}/${options.rounds}  ${target.name.padEnd(34)} ${String(result.sentRps).padStart(6)} req/s` +
+          `  p50 ${result.latency.p50.toFixed(2)} ms  p99 ${result.latency.p99.toFixed(2)} ms` +
+          (result.failures > 0 ? `  (${result.failures} failed)` : ''),
+      );
+    }
+  }
+  const combined = new Map(
+    targets.map((target) => [target.name, combineRateRuns(target.name, runs.get(target.name) ?? [])]),
   );
   return (name) => {
     const found = combined.get(name);

@@ -31,8 +31,13 @@ export interface Settings {
   coldStartFraction: number;
   /** The concurrency scenario: requests after a warm-up, at `connections` connections. */
   load: { connections: number; warmupRequests: number; requests: number };
-  /** The burst scenario: N concurrent requests from idle, for each N, after `idleMs` of quiet. */
-  burst: { sizes: number[]; idleMs: number };
+  /**
+   * The burst scenario: N concurrent requests from idle, for each N, after `idleMs` of quiet; the
+   * emulator reclaims environments idle for `idleTimeoutSeconds` (a whole number, below idleMs).
+   */
+  burst: { sizes: number[]; idleMs: number; idleTimeoutSeconds: number };
+  /** The sidecars scenario: the fixed request rate its latencies are measured at, req/s. */
+  sidecarRate: number;
   /** k8s overlay whose manifests give the mesh's footprint. */
   overlay: string;
   /** A JSON file overriding prices, if any. */
@@ -123,7 +128,8 @@ export function parseCommandLine(args: string[]): CommandLine {
       warmInvocations: quick ? 20 : 200,
       coldStartFraction: number(values['cold-fraction'], 'cold-fraction', 0.01, 0, 1),
       load: { connections: 50, warmupRequests: Math.round(loadRequests / 2), requests: loadRequests },
-      burst: { sizes: [1, 10, 50], idleMs: quick ? 1000 : 5000 },
+      burst: { sizes: [1, 10, 50], idleMs: quick ? 2500 : 5000, idleTimeoutSeconds: quick ? 1 : 2 },
+      sidecarRate: 200,
       overlay: values.overlay,
       pricesFile: values.prices,
       logLevel: 'warn',

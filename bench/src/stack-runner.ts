@@ -1,7 +1,7 @@
 // A child process entry: runs the local stack (as `npm start` does) and reports its endpoints on
 // stdout as one JSON line. The stack's in-process parts (dynalite, s3rver, event delivery) then
 // get their own event loop instead of sharing the load generator's.
-import { startStack, type ThumbnailsPath } from '@twin/local';
+import { type MeshOptions, startStack, type ThumbnailsPath } from '@twin/local';
 
 export interface StackRunnerOptions {
   thumbnails: ThumbnailsPath;
@@ -12,13 +12,18 @@ export interface StackRunnerOptions {
   forwardLogs?: boolean;
   /** Run the local trace store (0: on any free port) and send the services' spans there, as npm start does. */
   traceStorePort?: number;
+  /** Run the mesh as npm start does (pods, sidecars, the ingress gateway on the frontend's URL). */
+  mesh?: MeshOptions;
 }
 
 /** What the runner reports once the stack is ready. */
 export interface StackInfo {
-  /** Endpoint name (frontend, backend, lambda, dynamodb, s3...) -> URL. */
+  /**
+   * Endpoint name (frontend, backend, lambda, dynamodb, s3...) -> URL. With the mesh: frontend is the
+   * ingress gateway, each backend pod is named (backend-v1-0...), mesh is the data plane's admin.
+   */
   urls: Record<string, string>;
-  /** Process ids: `stack` is this process (dynalite, s3rver, event delivery), the rest the services. */
+  /** Process ids: `stack` is this process (dynalite, s3rver, event delivery), the rest the services (`mesh`: the data plane). */
   pids: Record<string, number>;
 }
 
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
     logLevel: options.logLevel,
     env: options.env,
     traceStorePort: options.traceStorePort,
+    mesh: options.mesh,
     log: options.forwardLogs ? (service, line) => write({ log: { service, line } }) : () => undefined,
   });
   let stopping = false;

@@ -4,7 +4,7 @@ import type { ColdStartScenarioResult } from '../src/scenarios';
 import type { Settings } from '../src/settings';
 import type { SuiteResults } from '../src/suite';
 import type { Workload } from '../src/footprint';
-import type { TargetRuns } from '../src/load';
+import type { RateRuns, TargetRuns } from '../src/load';
 import type { MachineInfo } from '../src/machine';
 import type { Summary } from '../src/stats';
 import type { ThumbnailRun } from '../src/thumbnails';
@@ -31,6 +31,21 @@ export function runs(name: string, rps: number, p50 = 10, cpu: Record<string, nu
     rps,
     latency: { p50, p90: p50 * 2, p99: p50 * 4 },
     spread: { rps: { min: rps - 10, max: rps + 10 }, p50: { min: p50, max: p50 } },
+    failures: 0,
+    cpuMsPerRequest: cpu,
+  };
+}
+
+/** A fixed-rate target whose rounds' p50s span p50 ± 10%. */
+export function atRate(name: string, p50: number, cpu: Record<string, number> = {}, rate = 200): RateRuns {
+  return {
+    name,
+    url: `http://127.0.0.1:1/${name}`,
+    rate,
+    runs: [],
+    latency: { p50, p90: p50 * 2, p99: p50 * 4 },
+    spread: { p50: { min: p50 * 0.9, max: p50 * 1.1 } },
+    minSentRps: rate,
     failures: 0,
     cpuMsPerRequest: cpu,
   };
@@ -98,6 +113,8 @@ export const settings: Settings = {
   warmInvocations: 200,
   coldStartFraction: 0.01,
   load: { connections: 50, warmupRequests: 5000, requests: 10_000 },
+  burst: { sizes: [1, 10, 50], idleMs: 5000, idleTimeoutSeconds: 2 },
+  sidecarRate: 200,
   overlay: 'k8s/overlays/canary-10',
   logLevel: 'warn',
 };
@@ -139,9 +156,11 @@ export function measurements(overrides: Partial<CompareMeasurements> = {}): Comp
       products: {
         bodyBytes: 2464,
         rawHop: runs('raw node:http hop', 20000, 0.3),
-        chain: runs('mesh: frontend -> backend', 400, 20, { frontend: 2, backend: 2 }),
+        chain: runs('mesh: frontend -> backend, no proxy', 400, 20, { frontend: 2, backend: 2 }),
+        sidecars: runs('mesh: gateway -> frontend -> backend, Node sidecars', 250, 30, { 'data plane': 1.5 }),
         backend: runs('mesh: backend direct', 700, 12),
         lambda: runs('Lambda: API Gateway -> products', 900, 9),
+        lambdaEnvironments: { coldStarts: 0, invocations: 13_500 },
       },
       thumbnails: {
         raw: thumbnails('raw sharp (in process)', 100, 20),
@@ -153,10 +172,27 @@ export function measurements(overrides: Partial<CompareMeasurements> = {}): Comp
       'cold-start': coldStartScenario(),
       burst: {
         idleMs: 5000,
+        idleTimeoutSeconds: 2,
         mesh: [1, 10].map((requests) => ({ requests, latency: summary(10 * requests), failures: 0 })),
         lambda: [
-          { requests: 1, latency: summary(300), failures: 0, coldStarts: 1, initMs: [250.2] },
-          { requests: 10, latency: summary(400), failures: 0, coldStarts: 9, initMs: Array(9).fill(260.5) },
+          {
+            requests: 1,
+            latency: summary(300),
+            failures: 0,
+            warmAtStart: 0,
+            reclaimedBefore: 0,
+            coldStarts: 1,
+            initMs: [250.2],
+          },
+          {
+            requests: 10,
+            latency: summary(400),
+            failures: 0,
+            warmAtStart: 1,
+            reclaimedBefore: 0,
+            coldStarts: 9,
+            initMs: Array(9).fill(260.5),
+          },
         ],
       },
     }),

@@ -1,6 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { combineRuns, isSteady, type LoadResult, warmUntilSteady } from '../src/load';
+import {
+  combineRateRuns,
+  combineRuns,
+  isSteady,
+  type LoadResult,
+  type RateResult,
+  runAtRate,
+  warmUntilSteady,
+} from '../src/load';
+import { summary } from './fixtures';
 
 describe('isSteady', () => {
   it('is true when the last two runs are within the tolerance of each other', () => {
@@ -58,4 +67,72 @@ describe('warmUntilSteady', () => {
     expect(single).toEqual({ rps: [expect.any(Number)], requests: expect.any(Number), steady: false });
     expect(single.requests).toBeGreaterThan(0);
   }, 30_000);
+});
+
+describe('runAtRate', () => {
+  let server: http.Server;
+  let url: string;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let received = 0;
+
+  beforeAll(async () => {
+    // Holds every answer 300 ms; /fail answers 503.
+    server = http.createServer((req, res) => {
+      received += 1;
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        res.statusCode = req.url === '/fail' ? 503 : 200;
+        res.end('ok');
+      }, 300);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('sends rate x duration requests on schedule, not waiting for answers, and times each', async () => {
+    received = 0;
+    mostInFlight = 0;
+    const run = await runAtRate(`${url}/`, { rate: 20, duration: 1, connections: 50 });
+    expect(run).toMatchObject({ rate: 20, requests: 20, failures: 0 });
+    expect(received).toBe(20);
+    expect(run.latency.n).toBe(20);
+    // An open loop: with every answer held 300 ms, requests 50 ms apart overlap. A closed loop
+    // (the next request after the last answer) would never have two in flight.
+    expect(mostInFlight).toBeGreaterThan(1);
+    expect(run.latency.min).toBeGreaterThanOrEqual(299);
+  }, 30_000);
+
+  it('counts answers other than 2xx, and requests nobody answers, as failures', async () => {
+    const failed = await runAtRate(`${url}/fail`, { rate: 10, duration: 1, connections: 5 });
+    expect(failed).toMatchObject({ requests: 10, failures: 10 });
+    const refused = await runAtRate('http://127.0.0.1:1/', { rate: 5, duration: 1, connections: 5 });
+    expect(refused).toMatchObject({ requests: 5, failures: 5 });
+  }, 30_000);
+});
+
+describe('combineRateRuns', () => {
+  const run = (p50: number, sentRps: number, failures = 0): RateResult => ({
+    url: 'http://127.0.0.1:1/',
+    rate: 200,
+    sentRps,
+    latency: { ...summary(p50), p90: p50 * 2, p99: p50 * 3 },
+    requests: 600,
+    failures,
+    durationSec: 3,
+    cpuMsPerRequest: { 'data plane': p50 / 4 },
+  });
+
+  it('reports the medians of the rounds, the lowest and highest p50, the slowest sending and every failure', () => {
+    const combined = combineRateRuns('pair', [run(2.2, 200), run(1.8, 196.5, 1), run(2, 199)]);
+    expect(combined.latency).toEqual({ p50: 2, p90: 4, p99: 6 });
+    expect(combined.spread).toEqual({ p50: { min: 1.8, max: 2.2 } });
+    expect(combined.minSentRps).toBe(196.5);
+    expect(combined.failures).toBe(1);
+    expect(combined.cpuMsPerRequest).toEqual({ 'data plane': 0.5 });
+    expect(() => combineRateRuns('none', [])).toThrow('none: no runs');
+  });
 });

@@ -2,10 +2,17 @@ import { benchMarkdown, evaluateTargets } from '../src/bench-report';
 import { chartData, costSection, headlines, renderHtml, type CompareResults } from '../src/compare-report';
 import { DEFAULT_PRICES } from '../src/prices';
 import type { ScenarioResults } from '../src/scenarios';
-import { coldStartScenario, measurements, runs, settings, suite, thumbnails } from './fixtures';
+import { atRate, coldStartScenario, measurements, runs, settings, suite, thumbnails } from './fixtures';
 
 function benchScenarios(
-  overrides: { onRps?: number; storedRps?: number; e2e?: number; products?: number } = {},
+  overrides: {
+    onRps?: number;
+    storedRps?: number;
+    e2e?: number;
+    products?: number;
+    pairP50?: number;
+    pairRps?: number;
+  } = {},
 ): Partial<ScenarioResults> {
   return {
     tracing: {
@@ -28,6 +35,37 @@ function benchScenarios(
       imageBytes: { min: 400_000, max: 560_000 },
     },
     'cold-start': coldStartScenario(overrides.products ?? 100),
+    sidecars: {
+      rate: 200,
+      mesh: { stage: 'canary-100', pod: 'backend-v2-0' },
+      paths: [
+        {
+          request: 'GET /products',
+          atRate: {
+            direct: atRate('direct GET /products', 1.5, { backend: 2 }),
+            sidecars: atRate('sidecar pair GET /products', overrides.pairP50 ?? 2.5, {
+              backend: 2,
+              'data plane': 0.8,
+            }),
+          },
+          throughput: {
+            direct: runs('direct GET /products', 600, 15),
+            sidecars: runs('sidecar pair GET /products', overrides.pairRps ?? 300, 30, { 'data plane': 0.9 }),
+          },
+        },
+        {
+          request: 'GET /version',
+          atRate: {
+            direct: atRate('direct GET /version', 0.4),
+            sidecars: atRate('sidecar pair GET /version', 1.2),
+          },
+          throughput: {
+            direct: runs('direct GET /version', 2000, 4),
+            sidecars: runs('sidecar pair GET /version', 900, 10),
+          },
+        },
+      ],
+    },
     concurrency: {
       connections: 50,
       warmupRequests: 5000,
@@ -54,6 +92,10 @@ describe('evaluateTargets', () => {
       ['thumbnails', true],
       ['cold-start-hello', true],
       ['cold-start-products', true],
+      ['sidecars-latency GET /products', true],
+      ['sidecars-throughput GET /products', true],
+      ['sidecars-latency GET /version', true],
+      ['sidecars-throughput GET /version', false],
       ['concurrency', true],
     ]);
     expect(checks[0]?.measured).toBe(
@@ -68,6 +110,18 @@ describe('evaluateTargets', () => {
       '100 ms (runs 90-160) vs 50 ms for node -e 0 (runs 45-80), medians of 9: +50 ms',
     );
     expect(checks[5]?.measured).toBe(
+      'p50 through the pair 2.5 ms (rounds 2.25-2.75) vs direct 1.5 ms (rounds 1.35-1.65): +1 ms; ' +
+        'the data plane spent 0.8 ms CPU per request',
+    );
+    expect(checks[6]?.measured).toBe(
+      '300 req/s (rounds 290-310) through the pair vs 600 req/s (rounds 590-610) direct: 50%; ' +
+        'the data plane spent 0.9 ms CPU per request',
+    );
+    expect(checks[8]?.goal).toBe(
+      "through a sidecar pair at least 50% of the direct path's throughput, GET /version",
+    );
+    expect(checks[8]?.measured).toContain(': 45%');
+    expect(checks[9]?.measured).toBe(
       '10000 of 10000 answered 2xx (0 non-2xx, 0 errors of which 0 timeouts), 1000 created and 1000 stored, ' +
         'at 812.3 req/s; load average 1.2 -> 2.4 on 2 CPUs',
     );
@@ -75,10 +129,40 @@ describe('evaluateTargets', () => {
 
   it('misses each target just past its limit, and reports the figures', () => {
     const checks = evaluateTargets(
-      suite(benchScenarios({ onRps: 379, storedRps: 379, e2e: 49.9, products: 100.1 })),
+      suite(
+        benchScenarios({
+          onRps: 379,
+          storedRps: 379,
+          e2e: 49.9,
+          products: 100.1,
+          pairP50: 2.51,
+          pairRps: 299,
+        }),
+      ),
     );
-    expect(checks.map((check) => check.met)).toEqual([false, false, false, true, false, true]);
+    expect(checks.map((check) => check.met)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      true,
+      false,
+      true,
+    ]);
     expect(checks[0]?.measured).toContain('-5.2% throughput');
+    expect(checks[5]?.measured).toContain(': +1.01 ms');
+    expect(checks[6]?.measured).toContain(': 49.8%');
+  });
+
+  it('does not count a latency at a rate the load generator did not keep up', () => {
+    const scenarios = benchScenarios({ pairP50: 1.6 });
+    scenarios.sidecars!.paths[0]!.atRate.direct.minSentRps = 189;
+    const check = evaluateTargets(suite(scenarios)).find((c) => c.id === 'sidecars-latency GET /products');
+    expect(check?.measured).toContain('the load generator fell behind (189 req/s sent)');
+    expect(check?.met).toBe(false);
   });
 
   it('writes a negative difference with one sign: a cold start faster than node -e 0 is "-15.5 ms"', () => {
@@ -156,14 +240,36 @@ describe('benchMarkdown', () => {
         'tracing off 400 req/s (rounds 390-410): -25% throughput; 99000 of 100000 spans exported | **no** |',
     );
     expect(markdown).toContain('Largest parts of the products bundle (KiB): zod 552.4.');
+    expect(markdown).toContain('## Sidecar pair: the local data plane against straight to the app');
+    expect(markdown).toContain('| GET /products | direct | 1.5 | 1.35-1.65 | 3 | 6 |  | 200 | 0 |');
+    expect(markdown).toContain('| GET /products | sidecar pair | 2.5 | 2.25-2.75 | 5 | 10 | +1 | 200 | 0 |');
+    expect(markdown).toContain('| sidecar pair GET /version | 900 | 890-910 | 45% |');
+    expect(markdown).toContain('| sidecar pair GET /products | 2 | 0.8 | 2.8 |');
     expect(markdown).not.toContain('smoke run');
+  });
+
+  it("shows the mesh's products figures through the Node sidecars beside the apps without proxies", () => {
+    const markdown = benchMarkdown(suite({ products: measurements().scenarios.products }), []);
+    expect(markdown).toContain('| mesh: frontend -> backend, no proxy | 400 |');
+    expect(markdown).toContain('| mesh: gateway -> frontend -> backend, Node sidecars | 250 |');
+    expect(markdown).toContain(
+      'The products function over the measured rounds: 13500 invocations, all on warm execution environments.',
+    );
+    const unsteady = measurements().scenarios.products!;
+    unsteady.lambdaEnvironments = { coldStarts: 5, invocations: 21 };
+    expect(benchMarkdown(suite({ products: unsteady }), [])).toContain(
+      '21 invocations, 5 of them cold starts: environments were still being created, so these rounds are not a steady load.',
+    );
   });
 
   it('puts each burst on the mesh beside the same burst on the function, with its cold starts', () => {
     const markdown = benchMarkdown(suite({ burst: measurements().scenarios.burst }), []);
     expect(markdown).toContain('## Bursts from idle (5 s of quiet before each)');
-    expect(markdown).toContain('| 10 | mesh backend | 100 | 120 | 160 | 0 |  |  |');
-    expect(markdown).toContain('| 10 | Lambda products | 400 | 480 | 640 | 0 | 9 | 260.5, 260.5,');
+    expect(markdown).toContain(
+      '| 10 | mesh, gateway -> frontend -> backend | 100 | 120 | 160 | 0 |  |  |  |',
+    );
+    expect(markdown).toContain('| 10 | Lambda products | 400 | 480 | 640 | 0 | 1 | 9 | 260.5, 260.5,');
+    expect(markdown).toContain('reclaimed after 2 s (LAMBDA_IDLE_TIMEOUT_SECONDS)');
   });
 
   it('says a --quick run is a smoke run, at the top', () => {
@@ -212,11 +318,17 @@ describe('compare report', () => {
   it("adds Envoy's cost to the mesh from Istio's published figures, with version and source", () => {
     const { envoy, assumptions } = costSection(measurements(), DEFAULT_PRICES)!;
     expect(envoy.resources).toMatchObject({ istioVersion: '1.24', vcpuPer1000Rps: 0.2, memoryMb: 60 });
-    expect(envoy.latency).toMatchObject({ istioVersion: '1.20', p90Ms: 0.23, p99Ms: 0.3 });
+    expect(envoy.latency).toMatchObject({ istioVersion: '1.20', p90Ms: 0.228, p99Ms: 0.298 });
     expect(envoy.resources.source).toContain('istio.io/v1.24/');
-    // The chain measured 400 req/s, p90 40 ms, p99 80 ms; two hops, four proxy passes.
+    expect(envoy.latency.source).toBe(
+      'https://istio.io/v1.20/docs/ops/deployment/performance-and-scalability/',
+    );
+    expect(envoy.latency.conditions).toContain('"Latency for Istio 1.20"');
+    // The chain without proxies measured 400 req/s, p90 40 ms, p99 80 ms; two hops, four proxy passes.
     expect(envoy.atChainRate?.vcpu).toBeCloseTo((4 * 0.2 * 400) / 1000, 10);
     expect(envoy.chain).toEqual({ p90: 40.46, p99: 80.6 });
+    // Beside it, the same path measured through the Node sidecars.
+    expect(envoy.nodeSidecars).toEqual({ rps: 250, p90: 60, p99: 120 });
     // backend-v1 (3 replicas) and frontend (1), 100m each: 400m of sidecar CPU, used up at 500 req/s.
     expect(envoy.sidecarCpuRequested).toBe(400);
     expect(envoy.rateAtSidecarRequests).toBeCloseTo(500, 6);
@@ -261,12 +373,13 @@ describe('compare report', () => {
   it('gives the charts their data in the order of the tables', () => {
     const data = chartData(results());
     expect(data.bars['products-latency']?.labels).toEqual([
-      'mesh: frontend -> backend',
+      'mesh: gateway -> frontend -> backend, Node sidecars',
+      'mesh: frontend -> backend, no proxy',
       'mesh: backend direct',
       'Lambda: API Gateway -> products',
     ]);
     expect(data.bars['products-latency']?.datasets.map((d) => d.label)).toEqual(['p50', 'p90', 'p99']);
-    expect(data.bars['products-throughput']?.datasets[0]?.data).toEqual([400, 700, 900]);
+    expect(data.bars['products-throughput']?.datasets[0]?.data).toEqual([250, 400, 700, 900]);
     expect(data.bars['cold-start']?.labels).toEqual([
       'node -e 0',
       'Lambda hello',
@@ -283,7 +396,9 @@ describe('compare report', () => {
     expect(html).toContain('<\\/script>" inside a string');
     expect(html).toContain('<li>a &lt;note&gt; &amp; more</li>');
     const json = /<script type="application\/json" id="chart-data">(.*?)<\/script>/s.exec(html)?.[1];
-    expect(JSON.parse(json ?? 'null').bars['products-throughput'].datasets[0].data).toEqual([400, 700, 900]);
+    expect(JSON.parse(json ?? 'null').bars['products-throughput'].datasets[0].data).toEqual([
+      250, 400, 700, 900,
+    ]);
     for (const id of [
       'products-latency',
       'products-throughput',
@@ -297,7 +412,8 @@ describe('compare report', () => {
     expect(html).toContain('<h3 id="envoy-section">Envoy sidecars, modelled</h3>');
     expect(html).toContain('https://aws.amazon.com/cloudwatch/pricing/');
     expect(html).toContain('<h2 id="burst-section">Bursts from idle</h2>');
-    expect(html).toContain('<td>10</td><td>100 / 120 / 160</td><td>400 / 480 / 640</td><td>9</td>');
+    expect(html).toContain('<td>10</td><td>100 / 120 / 160</td><td>400 / 480 / 640</td><td>1</td><td>9</td>');
+    expect(html).toContain('<td>the same path through the Node sidecars of the local data plane</td>');
   });
 
   it('marks a --quick run as a smoke run at the top of the page', () => {
@@ -319,7 +435,10 @@ describe('compare report', () => {
 
   it('leads with short answers', () => {
     const lines = headlines(results());
-    expect(lines[0]).toContain('mesh via frontend 400 req/s');
+    expect(lines[0]).toContain(
+      "mesh through the ingress gateway and the local data plane's Node sidecars 250 req/s (p50 30 ms",
+    );
+    expect(lines[0]).toContain('its apps without proxies 400 req/s');
     expect(lines.at(-1)).toMatch(/break-even at [\d.]+ million requests a month/);
   });
 });

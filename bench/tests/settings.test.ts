@@ -10,6 +10,17 @@ describe('the command line of npm run bench and npm run compare', () => {
     expect(quick.warmup.maxRuns).toBe(1);
   });
 
+  it("lets each burst's quiet spell outlast the emulator's idle time, so that it reclaims environments first", () => {
+    for (const { burst, sidecarRate } of [parseCommandLine([]), parseCommandLine(['--quick'])].map(
+      (line) => line.settings,
+    )) {
+      expect(Number.isInteger(burst.idleTimeoutSeconds)).toBe(true);
+      expect(burst.idleTimeoutSeconds).toBeGreaterThanOrEqual(1);
+      expect(burst.idleMs).toBeGreaterThan(burst.idleTimeoutSeconds * 1000);
+      expect(sidecarRate).toBe(200);
+    }
+  });
+
   it('takes the scenarios to run with --only, in the order given', () => {
     expect(parseCommandLine(['--only', 'thumbnails']).only).toEqual(['thumbnails']);
     expect(parseCommandLine(['--only', 'cold-start, thumbnails']).only).toEqual(['cold-start', 'thumbnails']);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { parseInvocation } from '../emulator-log';
+import { between, functionSnapshot } from '../emulator-stats';
 import { round, summarize, type Summary } from '../stats';
 import type { ScenarioContext } from './context';
 
@@ -12,6 +12,10 @@ export interface BurstRun {
 
 /** A burst on the serverless path, with what the emulator reported: cold starts and their inits. */
 export interface LambdaBurstRun extends BurstRun {
+  /** Execution environments still alive when the burst began: 0 when the quiet spell reclaimed them all. */
+  warmAtStart: number;
+  /** Environments the emulator reclaimed during the quiet spell before the burst. */
+  reclaimedBefore: number;
   coldStarts: number;
   /** Each cold start's init, ms: Lambda bills it since August 2025. */
   initMs: number[];
@@ -20,11 +24,15 @@ export interface LambdaBurstRun extends BurstRun {
 export interface BurstResult {
   /** The quiet spell before each burst, ms. */
   idleMs: number;
-  /** GET /products on the mesh's backend: pods that are always up. */
+  /** How long the emulator kept an idle environment here (LAMBDA_IDLE_TIMEOUT_SECONDS), s. */
+  idleTimeoutSeconds: number;
+  /** GET /api/products through the ingress gateway, the frontend and the backend, each behind its Node sidecar: pods that are always up. */
   mesh: BurstRun[];
   /** GET /Prod/products through API Gateway to the products function. */
   lambda: LambdaBurstRun[];
 }
+
+const FUNCTION = 'ProductsFunction';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,39 +57,46 @@ async function burst(url: string, count: number): Promise<BurstRun> {
 }
 
 /**
- * From idle, N concurrent requests (N = each of settings.burst.sizes) to the mesh's backend and to
- * the products function; for the function, the cold starts the emulator reported during the burst
- * and their inits. Each burst waits `settings.burst.idleMs` of quiet first, so that an emulator that
- * reclaims idle execution environments has done so.
+ * From idle, N concurrent requests (N = each of settings.burst.sizes) through the mesh and to the
+ * products function. The emulator reclaims environments idle for `idleTimeoutSeconds`, and each
+ * burst waits `idleMs` of quiet first, then until the function has no environment left (a busy
+ * machine may run the reclaim late), so that each burst on the function starts from zero as on
+ * Lambda after a quiet spell. Cold starts and their inits come from the emulator's admin endpoint.
  */
 export async function burstScenario(ctx: ScenarioContext): Promise<BurstResult> {
-  const { sizes, idleMs } = ctx.settings.burst;
-  const stack = await ctx.stack('lambda');
-  const invocations: Array<ReturnType<typeof parseInvocation>> = [];
-  stack.onLog((service, line) => {
-    if (service === 'lambda') invocations.push(parseInvocation(line));
-  });
-  const mesh: BurstRun[] = [];
-  const lambda: LambdaBurstRun[] = [];
+  const { sizes, idleMs, idleTimeoutSeconds } = ctx.settings.burst;
+  const mesh = await ctx.stack('mesh');
+  const serverless = await ctx.stack('scale-to-zero');
+  const lambdaUrl = serverless.url('lambda');
+  const meshRuns: BurstRun[] = [];
+  const lambdaRuns: LambdaBurstRun[] = [];
+  let last = await functionSnapshot(lambdaUrl, FUNCTION);
   for (const size of sizes) {
     await sleep(idleMs);
-    mesh.push(await burst(`${stack.url('backend')}/products`, size));
+    meshRuns.push(await burst(`${mesh.url('frontend')}/api/products`, size));
     await sleep(idleMs);
-    invocations.length = 0;
-    const run = await burst(`${stack.url('lambda')}/Prod/products`, size);
-    // The emulator logs an invocation as it ends; the burst's last ones may trail its answers a little.
-    await sleep(200);
-    const cold = invocations.filter((entry) => entry?.function === 'ProductsFunction' && entry.coldStart);
-    lambda.push({
+    let before = await functionSnapshot(lambdaUrl, FUNCTION);
+    for (let waited = 0; before.alive > 0 && waited < idleTimeoutSeconds * 1000 * 5; waited += 250) {
+      await sleep(250);
+      before = await functionSnapshot(lambdaUrl, FUNCTION);
+    }
+    const run = await burst(`${lambdaUrl}/Prod/products`, size);
+    const after = await functionSnapshot(lambdaUrl, FUNCTION);
+    const during = between(before, after);
+    lambdaRuns.push({
       ...run,
-      coldStarts: cold.length,
-      initMs: cold.map((entry) => round(entry?.initDurationMs ?? 0, 1)),
+      warmAtStart: before.alive,
+      reclaimedBefore: between(last, before).reclaimed,
+      coldStarts: during.coldStarts,
+      initMs: during.initMs.map((ms) => round(ms, 1)),
     });
-    const [m, l] = [mesh.at(-1) as BurstRun, lambda.at(-1) as LambdaBurstRun];
+    last = after;
+    const [m, l] = [meshRuns.at(-1) as BurstRun, lambdaRuns.at(-1) as LambdaBurstRun];
     ctx.log(
-      `  ${String(size).padStart(3)} at once: backend p50 ${round(m.latency.p50, 1)} ms, max ${round(m.latency.max, 1)} ms; ` +
-        `function p50 ${round(l.latency.p50, 1)} ms, max ${round(l.latency.max, 1)} ms, ${l.coldStarts} cold start${l.coldStarts === 1 ? '' : 's'}`,
+      `  ${String(size).padStart(3)} at once: mesh p50 ${round(m.latency.p50, 1)} ms, max ${round(m.latency.max, 1)} ms; ` +
+        `function p50 ${round(l.latency.p50, 1)} ms, max ${round(l.latency.max, 1)} ms, ${l.coldStarts} cold start${l.coldStarts === 1 ? '' : 's'}` +
+        ` (${l.warmAtStart} warm at the start, ${l.reclaimedBefore} reclaimed in the quiet spell)`,
     );
   }
-  return { idleMs, mesh, lambda };
+  return { idleMs, idleTimeoutSeconds, mesh: meshRuns, lambda: lambdaRuns };
 }

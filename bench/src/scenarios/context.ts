@@ -2,6 +2,7 @@ import { type Bundles, buildBundles } from '../bundles';
 import type { Cleanup } from '../cleanup';
 import { sampleImages, type SampleImage } from '../images';
 import { launchLocalStack, type LocalStack, seedProducts } from '../local-stack';
+import { BENCH_MESH } from '../mesh';
 import { type ServerHandle, spawnOtlpSink } from '../servers';
 import type { Settings } from '../settings';
 import type { StackRunnerOptions } from '../stack-runner';
@@ -12,9 +13,15 @@ import type { StackRunnerOptions } from '../stack-runner';
  * - `traced`: the same exporting spans over OTLP/HTTP to the bench's sink, which discards them;
  * - `stored`: the same exporting spans to the launcher's own trace store, as `npm start` does;
  * - `lambda`: upload events go to the Lambda imageProcessor instead of the thumbnailer, and the
- *   emulator's invocation log lines (LOG_LEVEL=info) come back with their billed durations.
+ *   emulator's invocation log lines (LOG_LEVEL=info) come back with their billed durations;
+ * - `mesh`: what `npm start` runs by default, the mesh (ingress gateway, a sidecar per pod, the local
+ *   data plane executing k8s/istio), laid out as {@link BENCH_MESH}: one backend pod; tracing off;
+ * - `scale-to-zero`: the Lambda emulator reclaims environments idle for
+ *   `settings.burst.idleTimeoutSeconds` (LAMBDA_IDLE_TIMEOUT_SECONDS), so that a burst after a quiet
+ *   spell starts cold, as on Lambda; the other stacks keep the emulator's default (300 s), so their
+ *   steady loads run on warm environments.
  */
-export type StackKind = 'plain' | 'traced' | 'stored' | 'lambda';
+export type StackKind = 'plain' | 'traced' | 'stored' | 'lambda' | 'mesh' | 'scale-to-zero';
 
 /**
  * What scenarios share: settings, progress output, and the parts they run against, each started
@@ -49,6 +56,9 @@ export class ScenarioContext {
     if (kind === 'stored') options.traceStorePort = 0;
     if (kind === 'lambda')
       Object.assign(options, { thumbnails: 'lambda', logLevel: 'info', forwardLogs: true });
+    if (kind === 'mesh') options.mesh = BENCH_MESH;
+    if (kind === 'scale-to-zero')
+      options.env = { LAMBDA_IDLE_TIMEOUT_SECONDS: String(this.settings.burst.idleTimeoutSeconds) };
     const stack = await launchLocalStack(this.cleanup, options);
     await seedProducts(stack.url('frontend'), this.settings.products);
     return stack;

@@ -7,6 +7,7 @@ import type { ConcurrencyResult } from './concurrency';
 import { concurrencyScenario } from './concurrency';
 import type { ScenarioContext, StackKind } from './context';
 import { type ProductsResult, productsScenario } from './products';
+import { type SidecarsResult, sidecarsScenario } from './sidecars';
 import { type ThumbnailsResult, thumbnailsScenario } from './thumbnails';
 import { type TracingResult, tracingScenario } from './tracing';
 
@@ -16,6 +17,7 @@ export type {
   ColdStartScenarioResult,
   ConcurrencyResult,
   ProductsResult,
+  SidecarsResult,
   ThumbnailsResult,
   TracingResult,
 };
@@ -28,6 +30,7 @@ export interface ScenarioResults {
   'cold-start': ColdStartScenarioResult;
   concurrency: ConcurrencyResult;
   burst: BurstResult;
+  sidecars: SidecarsResult;
 }
 
 export type ScenarioName = keyof ScenarioResults;
@@ -44,8 +47,8 @@ export interface Scenario<N extends ScenarioName> {
 export const SCENARIOS: { [N in ScenarioName]: Scenario<N> } = {
   products: {
     name: 'products',
-    what: 'GET /api/products: raw node:http hop, backend alone, frontend -> backend, API Gateway -> Lambda',
-    stacks: ['plain'],
+    what: 'GET /api/products: raw node:http hop, backend alone, frontend -> backend without and with the Node sidecars, API Gateway -> Lambda',
+    stacks: ['plain', 'mesh'],
     run: productsScenario,
   },
   tracing: {
@@ -74,9 +77,15 @@ export const SCENARIOS: { [N in ScenarioName]: Scenario<N> } = {
   },
   burst: {
     name: 'burst',
-    what: 'from idle, 1, 10 and 50 requests at once to the mesh backend and to the products function',
-    stacks: ['lambda'],
+    what: 'from idle, 1, 10 and 50 requests at once through the mesh (Node sidecars) and to the products function',
+    stacks: ['mesh', 'scale-to-zero'],
     run: burstScenario,
+  },
+  sidecars: {
+    name: 'sidecars',
+    what: 'a request through a sidecar pair of the local data plane vs straight to the app: p50 at 200 req/s, throughput',
+    stacks: ['mesh'],
+    run: sidecarsScenario,
   },
 };
 

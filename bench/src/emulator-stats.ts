@@ -1,0 +1,58 @@
+// What the Lambda emulator's admin endpoint (GET /__emulator/functions) says about one function:
+// its execution environments, cold starts and their inits, summed over its versions.
+import { FUNCTIONS_PATH, type ServiceStats } from '@twin/lambda';
+
+/** One function's counters at a moment; durations in ms. */
+export interface FunctionSnapshot {
+  /** Environments alive now (initializing, busy or idle). */
+  alive: number;
+  coldStarts: number;
+  invocations: number;
+  /** Environments shut down after their idle time. */
+  reclaimed: number;
+  /** Each environment alive, by id, with its init duration once it has one. */
+  initMs: Map<string, number | undefined>;
+}
+
+/**
+ * Reads the emulator's counters for `functionName` (its logical id in the template), all versions
+ * together: API Gateway invokes the alias, which may run more than one.
+ * @throws Error when the endpoint does not answer or names no such function
+ */
+export async function functionSnapshot(lambdaUrl: string, functionName: string): Promise<FunctionSnapshot> {
+  const response = await fetch(`${lambdaUrl}${FUNCTIONS_PATH}`);
+  if (!response.ok) throw new Error(`${lambdaUrl}${FUNCTIONS_PATH} answered ${response.status}`);
+  const stats = (await response.json()) as ServiceStats;
+  const fn = stats.functions.find((f) => f.name === functionName);
+  if (!fn) throw new Error(`the emulator has no function ${functionName}`);
+  const snapshot: FunctionSnapshot = {
+    alive: 0,
+    coldStarts: 0,
+    invocations: 0,
+    reclaimed: 0,
+    initMs: new Map(),
+  };
+  for (const version of fn.versions) {
+    snapshot.alive += version.environments.alive;
+    snapshot.coldStarts += version.coldStarts;
+    snapshot.invocations += version.invocations;
+    snapshot.reclaimed += version.reclaimed;
+    for (const instance of version.instances) snapshot.initMs.set(instance.id, instance.initDurationMs);
+  }
+  return snapshot;
+}
+
+/** What happened between two snapshots: cold starts, invocations, reclaimed environments, and the new environments' inits. */
+export function between(
+  before: FunctionSnapshot,
+  after: FunctionSnapshot,
+): { coldStarts: number; invocations: number; reclaimed: number; initMs: number[] } {
+  return {
+    coldStarts: after.coldStarts - before.coldStarts,
+    invocations: after.invocations - before.invocations,
+    reclaimed: after.reclaimed - before.reclaimed,
+    initMs: [...after.initMs]
+      .filter(([id, ms]) => !before.initMs.has(id) && ms !== undefined)
+      .map(([, ms]) => ms as number),
+  };
+}

@@ -1,0 +1,65 @@
+import { createLogger } from '@twin/observability';
+import { type Emulator, startEmulator } from '@twin/lambda/dist/emulator/server';
+import { between, functionSnapshot } from '../src/emulator-stats';
+
+// The burst scenario's counting, against the real emulator (lambda/template.yaml's hello function,
+// which needs no store), with an idle time short enough to watch environments be reclaimed.
+
+const FUNCTION = 'HelloFunction';
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("the emulator's counters for one function", () => {
+  let emulator: Emulator;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      port: 0,
+      logger: createLogger('bench-test', 'silent'),
+      idleTimeoutMs: 300,
+      logs: () => undefined,
+    });
+  }, 120_000);
+  afterAll(() => emulator.close());
+
+  it('counts the cold starts of a burst with their inits, then the reclaim that makes the next one cold', async () => {
+    const before = await functionSnapshot(emulator.url, FUNCTION);
+    expect(before).toMatchObject({ alive: 0, coldStarts: 0, invocations: 0, reclaimed: 0 });
+
+    const answers = await Promise.all(Array.from({ length: 3 }, () => fetch(`${emulator.url}/hello`)));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    const after = await functionSnapshot(emulator.url, FUNCTION);
+    const burst = between(before, after);
+    // However the three overlapped on this machine, each new environment is one cold start with its init.
+    expect(burst.invocations).toBe(3);
+    expect(burst.coldStarts).toBeGreaterThanOrEqual(1);
+    expect(burst.coldStarts).toBe(after.alive);
+    expect(burst.initMs).toHaveLength(burst.coldStarts);
+    expect(burst.initMs.every((ms) => ms > 0)).toBe(true);
+
+    const idle = await until(async () => {
+      const now = await functionSnapshot(emulator.url, FUNCTION);
+      return now.alive === 0 ? now : undefined;
+    }, 'the idle environments to be reclaimed');
+    expect(between(after, idle)).toMatchObject({ reclaimed: burst.coldStarts, coldStarts: 0, initMs: [] });
+
+    expect((await fetch(`${emulator.url}/hello`)).status).toBe(200);
+    const again = between(idle, await functionSnapshot(emulator.url, FUNCTION));
+    expect(again).toMatchObject({ invocations: 1, coldStarts: 1 });
+    expect(again.initMs).toHaveLength(1);
+  }, 120_000);
+
+  it('names a function the emulator does not have', async () => {
+    await expect(functionSnapshot(emulator.url, 'NoSuchFunction')).rejects.toThrow(
+      'the emulator has no function NoSuchFunction',
+    );
+  });
+});
