@@ -1,4 +1,6 @@
 import { createDynamoClient, ensureTable } from '@twin/products';
+// The template reader alone: the package's index loads the whole emulator.
+import { loadTemplate } from '@twin/lambda/dist/template/template';
 import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
@@ -244,8 +246,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         body: minioWebhookBody,
       });
     if (options.thumbnails !== 'mesh') {
-      // As S3 invokes the function; a function error comes back as X-Amz-Function-Error and is retried.
-      const url = `${lambda.url}/2015-03-31/functions/${IMAGE_FUNCTION}/invocations`;
+      // As S3 invokes the function: SAM points a function's event sources at its AutoPublishAlias, so
+      // the notification names the alias (ImageProcessorFunction:live), whose routing picks the
+      // version. A function error comes back as X-Amz-Function-Error and is retried.
+      const alias = loadTemplate().functions.find((fn) => fn.logicalId === IMAGE_FUNCTION)?.autoPublishAlias;
+      const name = alias ? `${IMAGE_FUNCTION}:${alias}` : IMAGE_FUNCTION;
+      const url = `${lambda.url}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
       targets.push({ name: 'lambda imageProcessor', url, body: lambdaS3Event });
     }
     const events = new EventDelivery({

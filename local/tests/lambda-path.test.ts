@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { ServiceStats } from '@twin/lambda';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import type { Stack } from '../src';
 import { itMakesThumbnailsOfEveryFormat, thumbnailOf, uploadImage } from '../../tests/support/images';
@@ -60,6 +61,18 @@ describe('npm start -- --thumbnails=lambda: the serverless twin in the local sta
       expect.objectContaining({ function: 'ImageProcessorFunction', outcome: expect.any(String) }),
     );
   }, 30_000);
+
+  it('invokes the imageProcessor through its live alias, as S3 does once SAM has published one', async () => {
+    const { id } = await uploadImage(stack.url('frontend'), await sampleImage('png'), 'aliased.png');
+    await thumbnailOf(stack.url('frontend'), id, 30_000);
+    const stats = (await (await fetch(`${stack.url('lambda')}/__emulator/functions`)).json()) as ServiceStats;
+    const fn = stats.functions.find((candidate) => candidate.name === 'ImageProcessorFunction');
+    // The alias points at version 1 (no other is published): $LATEST, the unqualified name, runs nothing.
+    expect(fn?.alias).toMatchObject({ name: 'live', functionVersion: '1' });
+    const invocations = Object.fromEntries(fn!.versions.map((pool) => [pool.version, pool.invocations]));
+    expect(invocations['1']).toBeGreaterThan(0);
+    expect(invocations.$LATEST).toBe(0);
+  }, 60_000);
 
   itMakesThumbnailsOfEveryFormat(() => stack.url('frontend'));
 });
