@@ -70,6 +70,30 @@ export async function bundleFunctions(
   return bundles;
 }
 
+/** The tracing layer's source (runtime/tracing-layer.ts): bundled like a function, one file to load. */
+const TRACING_LAYER_ENTRY = path.join(LAMBDA_DIR, 'src', 'runtime', 'tracing-layer.ts');
+
+/**
+ * Bundles the environments' tracing layer into `<outdir>/tracing-layer.js` with the functions' own
+ * esbuild settings (minified, ES modules first) and returns that file. The Jaeger exporter stays out,
+ * since it cannot be bundled: it loads from node_modules, and only when OTEL_TRACES_EXPORTER asks for it.
+ */
+export async function bundleTracingLayer(outdir: string): Promise<string> {
+  await build({
+    entryPoints: [TRACING_LAYER_ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    minify: true,
+    target: 'es2022',
+    mainFields: ['module', 'main'],
+    external: ['@opentelemetry/exporter-jaeger'],
+    outdir,
+    logLevel: 'warning',
+  });
+  return path.join(outdir, 'tracing-layer.js');
+}
+
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 if (require.main === module) {

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '@twin/observability/logger';
 import { functionArn } from '../runtime/context';
 import type { HttpResponse } from './api-gateway';
-import type { InvokeResult, LambdaService } from './lambda-service';
+import type { InvocationOrigin, InvokeResult, LambdaService } from './lambda-service';
+import { type PlatformTracing, triggerOf } from './platform-tracing';
 import { MAX_PAYLOAD_BYTES } from '../runtime/runtime-api';
 
 /** Lambda's Invoke operation: POST /2015-03-31/functions/{FunctionName}/invocations. */
@@ -38,6 +39,8 @@ export interface InvokeApiOptions {
   retryDelaysMs: number[];
   /** First wait before retrying a throttled `Event` invocation; it doubles up to 5 minutes (Lambda: 1 s). */
   throttleRetryMs: number;
+  /** With it, each invocation continues the caller's trace (its request's traceparent, b3...). */
+  tracing?: PlatformTracing;
 }
 
 /** Lambda's longest wait between the retries of a throttled asynchronous event. */
@@ -83,8 +86,9 @@ export class InvokeApi {
       );
     }
     const payload = body.length > 0 ? body : Buffer.from('{}');
+    let event: unknown;
     try {
-      JSON.parse(payload.toString('utf8'));
+      event = JSON.parse(payload.toString('utf8'));
     } catch (err) {
       return userError(
         400,
@@ -92,12 +96,14 @@ export class InvokeApi {
         `Could not parse request body into json: ${(err as Error).message}`,
       );
     }
+    const { tracing } = this.options;
+    const origin = tracing && { parent: tracing.extract(headers), trigger: triggerOf(event) };
     const type = String(headers['x-amz-invocation-type'] ?? 'RequestResponse');
     switch (type) {
       case 'RequestResponse':
-        return this.respond(await this.run(name, qualifier, payload, 'invoke'));
+        return this.respond(await this.run(name, qualifier, payload, 'invoke', origin));
       case 'Event':
-        this.runAsync(name, qualifier, payload, 1, Date.now());
+        this.runAsync(name, qualifier, payload, origin, 1, Date.now());
         return { statusCode: 202, headers: {}, body: Buffer.alloc(0) };
       case 'DryRun':
         return { statusCode: 204, headers: {}, body: Buffer.alloc(0) };
@@ -117,8 +123,9 @@ export class InvokeApi {
     qualifier: string | undefined,
     payload: Buffer,
     trigger: string,
+    origin: InvocationOrigin | undefined,
   ): Promise<InvokeResult> {
-    const result = await this.options.service.invoke(name, payload, qualifier);
+    const result = await this.options.service.invoke(name, payload, qualifier, origin);
     if (result.status === 'throttled') {
       this.options.logger.warn({ function: name, trigger, reason: result.reason }, 'throttled');
     } else if (result.status === 'error') {
@@ -164,13 +171,14 @@ export class InvokeApi {
     name: string,
     qualifier: string | undefined,
     payload: Buffer,
+    origin: InvocationOrigin | undefined,
     attempt: number,
     queuedAt: number,
     throttled = 0,
   ): void {
     const spec = this.options.service.spec(name);
     if (!spec) return;
-    this.run(name, qualifier, payload, 'event').then(
+    this.run(name, qualifier, payload, 'event', origin).then(
       (result) => {
         if (result.status === 'ok') return;
         if (result.status === 'throttled') {
@@ -182,7 +190,9 @@ export class InvokeApi {
             );
             return;
           }
-          this.later(delay, () => this.runAsync(name, qualifier, payload, attempt, queuedAt, throttled + 1));
+          this.later(delay, () =>
+            this.runAsync(name, qualifier, payload, origin, attempt, queuedAt, throttled + 1),
+          );
           return;
         }
         if (attempt > spec.maximumRetryAttempts) {
@@ -193,7 +203,9 @@ export class InvokeApi {
           return;
         }
         const delay = this.options.retryDelaysMs[attempt - 1] ?? this.options.retryDelaysMs.at(-1) ?? 0;
-        this.later(delay, () => this.runAsync(name, qualifier, payload, attempt + 1, queuedAt, throttled));
+        this.later(delay, () =>
+          this.runAsync(name, qualifier, payload, origin, attempt + 1, queuedAt, throttled),
+        );
       },
       (err: Error) =>
         this.options.logger.error({ err, function: name }, 'asynchronous invocation failed to run'),

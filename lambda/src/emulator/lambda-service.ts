@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { type Context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Logger } from '@twin/observability/logger';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleFunctions } from '../bundle';
+import { bundleFunctions, bundleTracingLayer } from '../bundle';
 import { functionArn } from '../runtime/context';
 import type { LogSink } from '../runtime/environment';
 import type { FunctionError } from '../runtime/function-error';
@@ -18,6 +19,7 @@ import {
   VersionsFileError,
 } from './versions';
 import { billedDurationMs, endLine, type Report, reportLine, startLine } from './platform-log';
+import type { PlatformTracing, Trigger } from './platform-tracing';
 
 /** Lambda does not publish how long an idle environment lives; observed lifetimes are 5 to 15 minutes. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
@@ -48,6 +50,17 @@ export interface LambdaServiceOptions {
    * Only functions with an AutoPublishAlias have versions; the others run $LATEST alone.
    */
   versions?: Record<string, FunctionVersions>;
+  /**
+   * Records the platform's spans of every invocation and loads the tracing layer into every
+   * environment. Without it nothing is traced and environments load no tracing code.
+   */
+  tracing?: PlatformTracing;
+}
+
+/** Where an invocation comes from, for its span: the caller's trace context and the trigger. */
+export interface InvocationOrigin {
+  parent: Context;
+  trigger: Trigger;
 }
 
 /** A function's alias: where it points now, and a revision id that changes with each update. */
@@ -129,6 +142,7 @@ export class LambdaService {
     private readonly bundlesDir: string,
     private readonly log: LogSink,
     private readonly logger?: Logger,
+    private readonly tracing?: PlatformTracing,
   ) {}
 
   /** Builds the bundles (into a temporary folder) and sets up the functions; no environment starts yet. */
@@ -157,16 +171,19 @@ export class LambdaService {
     );
     const bundlesDir = await mkdtemp(path.join(os.tmpdir(), 'lambda-emulator-'));
     const log: LogSink = options.logs ?? ((line) => process.stdout.write(`${line}\n`));
-    const service = new LambdaService(concurrency, bundlesDir, log, options.logger);
+    const service = new LambdaService(concurrency, bundlesDir, log, options.logger, options.tracing);
+    let preload: string[] = [];
     try {
       await bundleFunctions(bundlesDir, { ...options.template, functions: specs });
+      if (options.tracing) preload = [await bundleTracingLayer(path.join(bundlesDir, 'layers'))];
     } catch (err) {
       await rm(bundlesDir, { recursive: true, force: true });
       throw err;
     }
     const environment = Object.fromEntries(
       Object.entries(options.environment ?? process.env).filter(
-        (entry): entry is [string, string] => entry[1] !== undefined,
+        // OTEL_SERVICE_NAME names the emulator's process; a function's spans go by its own name.
+        (entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'OTEL_SERVICE_NAME',
       ),
     );
     const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -184,6 +201,7 @@ export class LambdaService {
             timeoutSeconds: spec.timeoutSeconds,
             environment: { ...spec.environment, ...environment, ...variables },
             nodePath: nodeModulesPath(),
+            preload,
           },
           idleTimeoutMs,
           log,
@@ -244,10 +262,16 @@ export class LambdaService {
   /**
    * Invokes `name` with `payload` (the event as JSON bytes), at `qualifier` ($LATEST when omitted, a
    * version, or the alias, which picks a version by its weights): throttled past the concurrency
-   * limits, otherwise on a warm environment of that version or a new one. Throws for a function or
-   * qualifier the service does not have.
+   * limits, otherwise on a warm environment of that version or a new one. With tracing, `origin`
+   * parents and describes the invocation's span (a new trace of trigger `other` without it). Throws
+   * for a function or qualifier the service does not have.
    */
-  async invoke(name: string, payload: Buffer, qualifier = '$LATEST'): Promise<InvokeResult> {
+  async invoke(
+    name: string,
+    payload: Buffer,
+    qualifier = '$LATEST',
+    origin?: InvocationOrigin,
+  ): Promise<InvokeResult> {
     const fn = this.functions.get(name);
     if (!fn || !this.hasQualifier(name, qualifier)) throw new Error(`no function ${name}:${qualifier}`);
     const reason = this.concurrency.acquire(name);
@@ -257,7 +281,7 @@ export class LambdaService {
     }
     try {
       const version = fn.alias?.name === qualifier ? routeAlias(fn.alias.target) : qualifier;
-      return await this.run(fn, fn.pools.get(version) as EnvironmentPool, payload, qualifier);
+      return await this.run(fn, fn.pools.get(version) as EnvironmentPool, payload, qualifier, origin);
     } finally {
       this.concurrency.release(name);
     }
@@ -268,12 +292,29 @@ export class LambdaService {
     pool: EnvironmentPool,
     payload: Buffer,
     qualifier: string,
+    origin?: InvocationOrigin,
   ): Promise<InvokeResult> {
     const { spec } = fn;
     const version = pool.config.version;
     const requestId = randomUUID();
+    const invokedFunctionArn = functionArn(spec.logicalId, qualifier === '$LATEST' ? undefined : qualifier);
+    const target = {
+      functionName: spec.logicalId,
+      version,
+      memoryMb: spec.memoryMb,
+      invokedArn: invokedFunctionArn,
+      resourceArn: functionArn(spec.logicalId, version === '$LATEST' ? undefined : version),
+    };
+    const span = this.tracing?.startInvocation(
+      origin?.parent ?? ROOT_CONTEXT,
+      target,
+      requestId,
+      origin?.trigger ?? { type: 'other' },
+    );
+    const acquiredAt = Date.now();
     const { environment, cold } = await pool.acquire();
     const initError = await environment.initialize();
+    if (span && cold) this.tracing?.recordInit(span, target, acquiredAt, Date.now());
     const log = (line: string) => this.log(line, environment.source);
     log(startLine(requestId, version));
     const outcome = initError
@@ -281,7 +322,8 @@ export class LambdaService {
       : await environment.invoke({
           requestId,
           payload,
-          invokedFunctionArn: functionArn(spec.logicalId, qualifier === '$LATEST' ? undefined : qualifier),
+          invokedFunctionArn,
+          ...(span ? { traceHeader: this.tracing?.invocationTraceHeader(span) } : {}),
         });
     pool.release(environment);
     const report: Report = {
@@ -325,21 +367,25 @@ export class LambdaService {
       'invocation',
     );
     const common = { requestId, executedVersion: version, report };
-    if (outcome.status === 'ok') return { status: 'ok', payload: outcome.payload, ...common };
-    if (outcome.status === 'error') {
-      return {
-        status: 'error',
-        payload: outcome.payload,
-        errorType: errorTypeOf(outcome.payload),
-        ...common,
-      };
+    const result: InvokeResult =
+      outcome.status === 'ok'
+        ? { status: 'ok', payload: outcome.payload, ...common }
+        : outcome.status === 'error'
+          ? { status: 'error', payload: outcome.payload, errorType: errorTypeOf(outcome.payload), ...common }
+          : {
+              status: 'error',
+              payload: Buffer.from(JSON.stringify(outcome.error)),
+              errorType: outcome.error.errorType,
+              ...common,
+            };
+    if (span) {
+      this.tracing?.finishInvocation(span, {
+        coldStart: cold,
+        instance: environment.logStream,
+        ...(result.status === 'error' ? { errorType: result.errorType } : {}),
+      });
     }
-    return {
-      status: 'error',
-      payload: Buffer.from(JSON.stringify(outcome.error)),
-      errorType: outcome.error.errorType,
-      ...common,
-    };
+    return result;
   }
 
   stats(): ServiceStats {

@@ -1,5 +1,10 @@
 import path from 'node:path';
 import { createLogger } from '@twin/observability/logger';
+import {
+  readTracingSettings,
+  type TracingSettings,
+  TracingSettingsError,
+} from '@twin/observability/settings';
 import { onStopRequest } from '@twin/service-kit/lifecycle';
 import { applyLocalDefaults } from '../runtime/local-env';
 import { DEFAULT_ACCOUNT_CONCURRENCY } from './concurrency';
@@ -10,7 +15,8 @@ import { type FunctionVersions, readVersionsFile, VersionsFileError } from './ve
 // Started by the local stack (`npm start`) as a child process, or alone: `npm run emulator -w lambda`.
 // PORT (default 3000), HOST (default 127.0.0.1), LAMBDA_ACCOUNT_CONCURRENCY (default 100),
 // LAMBDA_IDLE_TIMEOUT_SECONDS (default 300), LAMBDA_VERSIONS_FILE (versions and alias weights, e.g.
-// lambda/canary.json; relative to where npm was run), and the handlers' variables: AWS_ENDPOINT_URL_DYNAMODB,
+// lambda/canary.json; relative to where npm was run), tracing as in the services (OTEL_TRACES_EXPORTER,
+// OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_PROPAGATORS...), and the handlers' variables: AWS_ENDPOINT_URL_DYNAMODB,
 // AWS_ENDPOINT_URL_S3, AWS_REGION, credentials, TABLE_NAME, LOG_LEVEL (local defaults when unset).
 
 /** A whole number from the environment, within [min, max]; exits 2 naming the variable otherwise. */
@@ -51,6 +57,14 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  let tracing: TracingSettings;
+  try {
+    tracing = readTracingSettings('lambda-emulator');
+  } catch (err) {
+    if (!(err instanceof TracingSettingsError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   applyLocalDefaults();
   const logger = createLogger('lambda-emulator');
   const emulator = await startEmulator({
@@ -60,6 +74,7 @@ async function main(): Promise<void> {
     accountConcurrency,
     idleTimeoutMs: idleSeconds * 1000,
     versions,
+    tracing,
   });
 
   onStopRequest((reason) => {

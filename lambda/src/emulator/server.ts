@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
 import { createLogger, type Logger } from '@twin/observability/logger';
+import type { TracingSettings } from '@twin/observability/settings';
 import type { LogSink } from '../runtime/environment';
 import { readBody } from '../runtime/runtime-api';
 import { loadTemplate, TEMPLATE_PATH } from '../template/template';
@@ -13,8 +15,9 @@ import {
   toHttpResponse,
 } from './api-gateway';
 import { ALIAS_PATH, handleAlias } from './alias-api';
-import { INVOKE_PATH, InvokeApi, parseFunctionName } from './invoke-api';
+import { INVOKE_PATH, InvokeApi, json, parseFunctionName } from './invoke-api';
 import { LambdaService, type ServiceStats } from './lambda-service';
+import { PlatformTracing } from './platform-tracing';
 import type { FunctionVersions } from './versions';
 
 export const READY_PATH = '/__emulator/ready';
@@ -40,6 +43,12 @@ export interface EmulatorOptions {
   logs?: LogSink;
   /** Versions after version 1 and where the aliases point (readVersionsFile). */
   versions?: Record<string, FunctionVersions>;
+  /**
+   * OTEL_TRACES_EXPORTER and OTEL_PROPAGATORS as readTracingSettings reads them: unless the exporter
+   * is `none`, the emulator records the platform's spans (API Gateway, each invocation, INIT) and
+   * every environment loads the tracing layer. Default: no tracing.
+   */
+  tracing?: TracingSettings;
 }
 
 export interface Emulator {
@@ -55,11 +64,7 @@ function send(res: ServerResponse, { statusCode, headers, body }: HttpResponse):
 }
 
 function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers = {}): void {
-  send(res, {
-    statusCode,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: Buffer.from(JSON.stringify(body)),
-  });
+  send(res, json(statusCode, body, headers));
 }
 
 function parseJson(payload: Buffer): unknown {
@@ -79,6 +84,11 @@ function parseJson(payload: Buffer): unknown {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const logger = options.logger ?? createLogger('lambda-emulator');
   const template = loadTemplate(options.templatePath ?? TEMPLATE_PATH);
+  const settings = options.tracing;
+  const tracing =
+    settings && settings.exporter !== 'none'
+      ? new PlatformTracing(settings.exporter, settings.propagators)
+      : undefined;
   const service = await LambdaService.start({
     template,
     accountConcurrency: options.accountConcurrency,
@@ -86,6 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logs: options.logs,
     logger,
     versions: options.versions,
+    tracing,
   });
   const router = new ApiRouter(template.functions, template.api);
   const invokeApi = new InvokeApi({
@@ -93,27 +104,46 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logger,
     retryDelaysMs: options.retryDelaysMs ?? [1000, 2000],
     throttleRetryMs: options.throttleRetryMs ?? 1000,
+    tracing,
   });
   // A throttled function rejects API Gateway's invocation: API Gateway answers 500 "Internal server
   // error" unless the API's INTEGRATION_FAILURE gateway response says otherwise.
   const integrationFailure = template.api.gatewayResponses.INTEGRATION_FAILURE;
 
+  /** API Gateway's answer to one request, and, with tracing, its span. */
   async function apiGateway(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const requestId = randomUUID();
+    const span = tracing?.startApiRequest(tracing.extract(req.headers), {
+      method,
+      path: url.split('?')[0] ?? '/',
+      host: req.headers.host,
+      userAgent: req.headers['user-agent'],
+      clientAddress: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+    });
+    const response = await apiGatewayResponse(req, body, requestId, span);
+    if (span) tracing?.finishApiRequest(span, response.statusCode, requestId);
+    send(res, { ...response, headers: { ...response.headers, 'x-amzn-RequestId': requestId } });
+  }
+
+  async function apiGatewayResponse(
+    req: IncomingMessage,
+    body: Buffer,
+    requestId: string,
+    span: Span | undefined,
+  ): Promise<HttpResponse> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const match = router.match(method, url.split('?')[0] ?? '/');
     if (!match) {
-      sendJson(
-        res,
+      return json(
         403,
         { message: 'Missing Authentication Token' },
-        {
-          'x-amzn-ErrorType': 'MissingAuthenticationTokenException',
-        },
+        { 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' },
       );
-      return;
     }
-    const requestId = randomUUID();
+    if (span) tracing?.routeMatched(span, method, match.route.path);
     const event = buildProxyEvent(
       {
         method,
@@ -131,19 +161,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       fn,
       Buffer.from(JSON.stringify(event)),
       match.spec.autoPublishAlias,
+      span && { parent: trace.setSpan(ROOT_CONTEXT, span), trigger: { type: 'http' } },
     );
     if (invocation.status === 'throttled') {
       logger.warn({ function: fn, reason: invocation.reason, requestId }, 'throttled');
-      sendJson(
-        res,
+      return json(
         integrationFailure?.statusCode ?? 500,
         { message: 'Internal server error' },
-        {
-          ...integrationFailure?.headers,
-          'x-amzn-RequestId': requestId,
-        },
+        { ...integrationFailure?.headers },
       );
-      return;
     }
     const result = invocation.status === 'ok' ? parseJson(invocation.payload) : undefined;
     const response =
@@ -152,10 +178,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (invocation.status === 'ok')
         logger.warn({ function: fn, requestId }, 'malformed Lambda proxy response');
       else logger.warn({ function: fn, error: parseJson(invocation.payload) }, 'function error');
-      sendJson(res, 502, { message: 'Internal server error' }, { 'x-amzn-RequestId': requestId });
-      return;
+      return json(502, { message: 'Internal server error' });
     }
-    send(res, { ...response, headers: { ...response.headers, 'x-amzn-RequestId': requestId } });
+    return response;
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -231,6 +256,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // In-flight invocations end with their environments, and their requests get answered.
       await service.close();
       await closed;
+      await tracing?.shutdown();
     },
   };
 }

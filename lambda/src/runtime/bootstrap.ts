@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { createContext } from './context';
 import { type FunctionError, toFunctionError } from './function-error';
+import { installedInvocationHook } from './invocation-hook';
 
 // The process of one execution environment: a runtime interface client of Lambda's Runtime API
 // (version 2018-06-01), as AWS's Node.js runtime interface client drives it. It loads the handler
@@ -88,13 +89,20 @@ async function main(): Promise<void> {
     await postError('/init/error', toFunctionError(err));
     process.exit(1);
   }
+  // A layer loaded before the runtime (the tracing layer) may run each invocation inside its own hook.
+  const hook = installedInvocationHook();
   for (;;) {
     const next = await call('GET', '/invocation/next');
     if (next.status !== 200) throw new Error(`invocation/next answered ${next.status}: ${next.body}`);
     const context = createContext(next.headers);
     const route = `/invocation/${encodeURIComponent(context.awsRequestId)}`;
+    // As the Node.js runtime does: the invocation's trace header, for the code and its tracing.
+    const traceHeader = next.headers['lambda-runtime-trace-id'];
+    if (typeof traceHeader === 'string') process.env._X_AMZN_TRACE_ID = traceHeader;
+    else delete process.env._X_AMZN_TRACE_ID;
     try {
-      const result = await handler(JSON.parse(next.body), context);
+      const event: unknown = JSON.parse(next.body);
+      const result = await (hook ? hook(async () => handler(event, context)) : handler(event, context));
       await call('POST', `${route}/response`, JSON.stringify(result ?? null), {
         'content-type': 'application/json',
       });

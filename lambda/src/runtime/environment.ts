@@ -29,6 +29,8 @@ export interface EnvironmentConfig {
   environment: Record<string, string>;
   /** Folders searched for packages the bundle leaves external, as a layer's /opt/nodejs/node_modules. */
   nodePath: string[];
+  /** Modules loaded before the runtime (`node --require`), as a layer's exec wrapper loads them. */
+  preload?: string[];
 }
 
 /** How one invocation ended. `failed` (a timeout, the process gone) ends the environment too. */
@@ -53,6 +55,8 @@ export interface Invocation {
   requestId: string;
   payload: Buffer;
   invokedFunctionArn: string;
+  /** X-Ray's trace header, handed to the runtime as Lambda-Runtime-Trace-Id. */
+  traceHeader?: string;
 }
 
 interface Current {
@@ -134,7 +138,8 @@ export class ExecutionEnvironment {
     });
     const started = performance.now();
     this.ready.then(() => (this.initDurationMs = round(performance.now() - started))).catch(() => undefined);
-    const child = spawn(process.execPath, [...heapArgs(config.memoryMb), BOOTSTRAP_PATH], {
+    const preload = (config.preload ?? []).flatMap((file) => ['--require', file]);
+    const child = spawn(process.execPath, [...heapArgs(config.memoryMb), ...preload, BOOTSTRAP_PATH], {
       cwd: config.taskRoot,
       env: {
         ...config.environment,

@@ -13,6 +13,8 @@ export interface NextInvocation {
   deadlineMs: number;
   /** The ARN the caller invoked, with its qualifier (Lambda-Runtime-Invoked-Function-Arn). */
   invokedFunctionArn: string;
+  /** X-Ray's trace header of the invocation (Lambda-Runtime-Trace-Id), when it is traced. */
+  traceHeader?: string;
 }
 
 /** What the environment behind one Runtime API does with the runtime's calls. */
@@ -85,6 +87,7 @@ export async function startRuntimeApi(handler: RuntimeApiHandler): Promise<Runti
         'lambda-runtime-aws-request-id': invocation.requestId,
         'lambda-runtime-deadline-ms': String(invocation.deadlineMs),
         'lambda-runtime-invoked-function-arn': invocation.invokedFunctionArn,
+        ...(invocation.traceHeader ? { 'lambda-runtime-trace-id': invocation.traceHeader } : {}),
       });
       res.end(invocation.payload);
       return;

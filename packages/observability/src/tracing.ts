@@ -1,46 +1,16 @@
-import type { TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { type PropagatorName, readTracingSettings, type TracesExporter } from './settings';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createExporter } from './exporters';
+import { createPropagator } from './propagation';
+import { readTracingSettings } from './settings';
 
 let sdk: NodeSDK | undefined;
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
-
-function createExporter(kind: Exclude<TracesExporter, 'none'>): SpanExporter {
-  switch (kind) {
-    case 'otlp':
-      // Reads OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT itself.
-      return new OTLPTraceExporter();
-    case 'console':
-      return new ConsoleSpanExporter();
-    case 'jaeger': {
-      // Deprecated upstream and not bundleable, so it is loaded only when asked for.
-      // It reads OTEL_EXPORTER_JAEGER_ENDPOINT / OTEL_EXPORTER_JAEGER_AGENT_HOST itself.
-      const { JaegerExporter } =
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require('@opentelemetry/exporter-jaeger') as typeof import('@opentelemetry/exporter-jaeger');
-      return new JaegerExporter() as unknown as SpanExporter;
-    }
-  }
-}
-
-function createPropagator(names: PropagatorName[]): TextMapPropagator {
-  const byName: Record<PropagatorName, () => TextMapPropagator> = {
-    tracecontext: () => new W3CTraceContextPropagator(),
-    baggage: () => new W3CBaggagePropagator(),
-    b3: () => new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }),
-    b3multi: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
-  };
-  return new CompositePropagator({ propagators: names.map((name) => byName[name]()) });
-}
 
 export interface TracingOptions {
   /**
