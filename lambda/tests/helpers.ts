@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiRouter, buildProxyEvent } from '../src/emulator/api-gateway';
 import { loadTemplate } from '../src/template/template';
@@ -56,4 +58,40 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `node dist/invoke.js ...` from lambda/, as `npm run invoke -w lambda -- ...` runs it, with only
+ * PATH, LOG_LEVEL=warn and `env` set; `LOCAL_STACK_FILE` names no file unless `env` names one, so a
+ * stack a developer runs in this checkout is not found.
+ */
+export function runInvokeCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<CliRun> {
+  const cli = requireBuilt('invoke.js');
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [cli, ...args],
+      {
+        cwd: LAMBDA_DIR,
+        env: {
+          PATH: process.env.PATH,
+          LOG_LEVEL: 'warn',
+          LOCAL_STACK_FILE: path.join(tmpdir(), `no-local-stack-${process.pid}.json`),
+          ...env,
+        },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
 }

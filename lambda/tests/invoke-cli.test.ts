@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,13 +8,8 @@ import {
   startObjectStore,
 } from '../../packages/thumbnails/tests/fixtures';
 import { startTestDynamo, type TestDynamo } from '../../tests/support/dynamo';
-import { LAMBDA_DIR, requireBuilt } from './helpers';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { freePort } from '../../local/src/ports';
+import { LAMBDA_DIR, runInvokeCli } from './helpers';
 
 // Each run bundles the function and starts an execution environment (a process) for it.
 jest.setTimeout(60_000);
@@ -30,28 +24,18 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([dynamo.close(), store.close()]));
 
-/** `node dist/invoke.js ...` from lambda/, as `npm run invoke -w lambda -- ...` runs it. */
-function invoke(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-  const cli = requireBuilt('invoke.js');
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      {
-        cwd: LAMBDA_DIR,
-        env: {
-          PATH: process.env.PATH,
-          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-          AWS_ENDPOINT_URL_S3: store.endpoint,
-          TABLE_NAME: table,
-          LOG_LEVEL: 'warn',
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+/** The CLI against this file's dynalite, s3rver and table. */
+function invoke(args: string[], env: Record<string, string> = {}, input?: string) {
+  return runInvokeCli(
+    args,
+    {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: store.endpoint,
+      TABLE_NAME: table,
+      ...env,
+    },
+    input,
+  );
 }
 
 describe('npm run invoke -w lambda -- <function> <event-file>', () => {
@@ -120,6 +104,32 @@ describe('npm run invoke -w lambda -- <function> <event-file>', () => {
     expect(JSON.parse(run.stdout).results).toEqual([
       expect.objectContaining({ bucket: 'elsewhere', outcome: 'skipped', reason: 'source-missing' }),
     ]);
+  });
+
+  it('exits 1 when the function answers a server error, and still prints its answer', async () => {
+    const run = await invoke(['products', 'events/list-products.json'], { TABLE_NAME: 'no-such-table' });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).statusCode).toBeGreaterThanOrEqual(500);
+  });
+
+  it('says which variable to set when a store the function uses does not answer', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const run = await invoke(['products', 'events/list-products.json'], {
+      AWS_ENDPOINT_URL_DYNAMODB: closed,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `ProductsFunction uses DynamoDB, and nothing answers at ${closed} (AWS_ENDPOINT_URL_DYNAMODB): no npm start is running`,
+    );
+    expect(run.stderr).toMatch(/Start the stack \(npm start\), or set AWS_ENDPOINT_URL_DYNAMODB/);
+    // An expected failure: one message, no stack trace, and the function never ran.
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr).not.toMatch(/^START /m);
+
+    // hello uses no store, so it runs whatever the endpoints say.
+    const hello = await invoke(['hello', 'events/hello.json'], { AWS_ENDPOINT_URL_DYNAMODB: closed });
+    expect(hello.code).toBe(0);
   });
 
   it('exits 1 with Lambda’s error document when the function throws', async () => {

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { removeLocalStack, writeLocalStack } from '@twin/lambda';
+import { UsageError } from '@twin/service-kit/cli';
 import { onStopRequest } from '@twin/service-kit/lifecycle';
 import { CANARY_STAGES, type MeshOptions, parseReplicas } from './mesh';
 import { type Stack, startStack, type StackPorts, THUMBNAILS_PATHS, type ThumbnailsPath } from './stack';
@@ -34,13 +36,13 @@ Options (each also read from the environment variable in brackets):
                         and the sidecars stay on loopback)
   -h, --help            this text
 
-A port of 0 means any free port. Ctrl-C, SIGTERM or SIGHUP stops everything, and so does the
+A port of 0 means any free port. While it runs, the stack's endpoints are recorded in
+.local/stack.json (or the file LOCAL_STACK_FILE names), where npm run invoke -w lambda finds
+them. Ctrl-C, SIGTERM or SIGHUP stops everything, and so does the
 parent process going away (e.g. npm killed). Every service sends its traces to the launcher's trace
 store (an emulation of Jaeger's query API; the frontend's page shows them as waterfalls), unless
 OTEL_EXPORTER_OTLP_ENDPOINT names another OTLP endpoint (e.g. a Jaeger at http://localhost:4318)
 or OTEL_TRACES_EXPORTER another exporter (none turns tracing off); then no store runs.`;
-
-class UsageError extends Error {}
 
 function port(name: string, value: string): number {
   const number = Number(value);
@@ -170,6 +172,7 @@ async function run(): Promise<void> {
   onStopRequest(
     (reason) => {
       stopping = true;
+      removeLocalStack();
       process.stdout.write(`\n${reason}: stopping...\n`);
       void started.then(
         (stack) =>
@@ -186,7 +189,18 @@ async function run(): Promise<void> {
     { watchParent: true },
   );
   const stack = await started;
-  if (!stopping) printReady(stack, options.thumbnails);
+  if (stopping) return;
+  writeLocalStack({
+    pid: process.pid,
+    env: {
+      AWS_ENDPOINT_URL_DYNAMODB: stack.url('dynamodb'),
+      AWS_ENDPOINT_URL_S3: stack.url('s3'),
+      TABLE_NAME: options.tableName,
+      BUCKET: options.bucket,
+    },
+    endpoints: stack.endpoints.map(({ name, url }) => ({ name, url })),
+  });
+  printReady(stack, options.thumbnails);
 }
 
 run().catch((err: Error & { code?: string }) => {

@@ -2,6 +2,7 @@
 // of the stack, and the addresses they listen on.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const REPOSITORY_ROOT = path.join(__dirname, '..', '..');
@@ -28,6 +29,8 @@ export interface ReadyRow {
 export interface RunningStack {
   /** The process that was spawned: npm, or the launcher itself. */
   process: ChildProcess;
+  /** Where it records its endpoints while it runs (LOCAL_STACK_FILE; a file of its own per test stack). */
+  stackFile: string;
   /** Everything printed so far, stdout and stderr. */
   output(): string;
   rows: ReadyRow[];
@@ -97,10 +100,13 @@ export function readyRows(banner: string): ReadyRow[] {
   }));
 }
 
+let stacks = 0;
+
 /**
  * Starts the stack through `npm start` (`via: 'npm'`) or `node local/dist/main.js`, in its own
  * process group so a test can signal the group as a closed terminal does, and waits for the ready
- * table.
+ * table. It records its endpoints in a temporary file of its own (not the checkout's .local/), unless
+ * `env` names one.
  */
 export async function startStackProcess(
   via: 'npm' | 'node',
@@ -111,9 +117,10 @@ export async function startStackProcess(
     via === 'npm'
       ? ['npm', 'start', ...(args.length ? ['--', ...args] : [])]
       : [process.execPath, MAIN, ...args];
+  const stackFile = path.join(tmpdir(), `twin-stack-${process.pid}-${++stacks}.json`);
   const child = spawn(command as string, commandArgs, {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, ...ANY_PORTS, ...env },
+    env: { ...process.env, ...ANY_PORTS, LOCAL_STACK_FILE: stackFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -126,6 +133,7 @@ export async function startStackProcess(
   if (!launcher) throw new Error(`no ready table in:\n${banner}`);
   return {
     process: child,
+    stackFile: env.LOCAL_STACK_FILE ?? stackFile,
     output: () => output,
     rows,
     launcher,

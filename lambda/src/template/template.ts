@@ -51,9 +51,18 @@ export interface FunctionSpec {
    * value here: literals, and Refs to parameters with a Default. Refs to resources are left out.
    */
   environment: Record<string, string>;
+  /**
+   * The stores its Policies let it call: SAM policy templates named after them (DynamoDBCrudPolicy,
+   * S3ReadPolicy...) and statements' actions (dynamodb:GetItem, s3:GetObject).
+   */
+  stores: StoreService[];
   buildProperties: BuildProperties;
   routes: ApiRoute[];
 }
+
+/** The AWS services a function may use as stores, by their endpoint id (AWS_ENDPOINT_URL_<ID>). */
+export type StoreService = 'dynamodb' | 's3';
+const STORE_SERVICES: readonly StoreService[] = ['dynamodb', 's3'];
 
 /** An API Gateway gateway response (Globals.Api.GatewayResponses): what the API answers for a failure type. */
 export interface GatewayResponse {
@@ -120,6 +129,22 @@ function literal(value: unknown, parameters: Dict): string | undefined {
   const ref = dict(value).Ref;
   const fallback = typeof ref === 'string' ? dict(parameters[ref]).Default : undefined;
   return fallback === undefined ? undefined : String(fallback);
+}
+
+const asList = (value: unknown): unknown[] =>
+  Array.isArray(value) ? value : value === undefined ? [] : [value];
+
+/** The stores a function's Policies grant it, from policy template names and statements' actions. */
+function storesOf(policies: unknown): StoreService[] {
+  const names: string[] = [];
+  for (const policy of asList(policies)) {
+    if (typeof policy === 'string') names.push(policy); // a managed policy's name or ARN
+    for (const [key, value] of Object.entries(dict(policy))) {
+      if (key !== 'Statement') names.push(key);
+      else for (const statement of asList(value)) names.push(...asList(dict(statement).Action).map(String));
+    }
+  }
+  return STORE_SERVICES.filter((service) => names.some((name) => name.toLowerCase().startsWith(service)));
 }
 
 function readFunction(
@@ -192,6 +217,7 @@ function readFunction(
       ? { autoPublishAlias: properties.AutoPublishAlias }
       : {}),
     environment,
+    stores: storesOf(properties.Policies),
     buildProperties,
     routes,
   };
