@@ -15,6 +15,10 @@ const project = (dir, displayName, testMatch = ['<rootDir>/tests/**/*.test.ts'])
 });
 
 module.exports = {
+  // A bound on a hang, not a measure of speed: on a busy 2-CPU machine a hook that starts a real
+  // dynalite or s3rver and fills it can take longer than jest's default 5 s. Tests that need more
+  // say so themselves.
+  testTimeout: 60_000,
   projects: [
     ...workspaces.map((dir) => project(dir, require(`./${dir}/package.json`).name)),
     // Tests of the deployment configs and of the system as a whole.
