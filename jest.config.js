@@ -10,7 +10,10 @@ const project = (dir, displayName, testMatch = ['<rootDir>/tests/**/*.test.ts'])
   testMatch,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.test.json') }] },
   moduleNameMapper: {
-    '^@twin/(observability|service-kit|products|thumbnails|mesh)$': path.join(__dirname, 'packages/$1/src'),
+    '^@twin/(observability|service-kit|products|thumbnails|mesh|canary)$': path.join(
+      __dirname,
+      'packages/$1/src',
+    ),
   },
 });
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Moves the canary one stage: 90/10 -> 50/50 -> 0/100 between backend v1 and v2. In Kubernetes it
+# Moves the canary one stage: 90/10 -> 50/50 -> 0/100 between backend v1 and v2, or rolls it back to
+# 100/0. In Kubernetes it
 # applies only the backend's VirtualService of the stage's overlay (the objects labelled
 # traffic-split=backend), leaving the running Deployments alone; in docker compose
 # scripts/set-weights.sh renders the stage's sidecar configs and recreates the sidecars that changed;
@@ -12,7 +13,8 @@ Usage: scripts/promote.sh [--target k8s|compose|local] [--dry-run] [--verify] ST
 
 Sends STAGE percent of the frontend's backend calls to v2 (2.0.0), the rest to v1 (1.0.0):
 
-  STAGE   10 (90/10), 50 (50/50) or 100 (0/100); canary-10, canary-50, canary-100 also work
+  STAGE   10 (90/10), 50 (50/50) or 100 (0/100); 0 (100/0) rolls the canary back, v2 keeps
+          running; canary-0, canary-10, canary-50, canary-100 also work
 
   k8s      kubectl kustomize k8s/overlays/canary-STAGE | kubectl apply -l traffic-split=backend -f -
   compose  scripts/set-weights.sh --canary STAGE (renders the stage's sidecar configs into envoy/stage/)
@@ -69,13 +71,14 @@ case $target in
   k8s | compose | local) ;;
   *) fail "--target: '$target' is not k8s, compose or local" ;;
 esac
-if [ -z "$stage" ]; then fail "which STAGE: 10, 50 or 100? (see --help)"; fi
+if [ -z "$stage" ]; then fail "which STAGE: 10, 50, 100, or 0 to roll back? (see --help)"; fi
 stage=${stage#canary-}
 case $stage in
+  0) v1=100; v2=0 ;;
   10) v1=90; v2=10 ;;
   50) v1=50; v2=50 ;;
   100) v1=0; v2=100 ;;
-  *) fail "STAGE '$stage' is not 10, 50 or 100" ;;
+  *) fail "STAGE '$stage' is not 0, 10, 50 or 100" ;;
 esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -139,3 +139,21 @@ export function parseReplicas(text: string, defaults = DEFAULT_MESH.replicas): {
   if (replicas.v1 + replicas.v2 === 0) throw new Error('at least one backend pod is needed');
   return replicas;
 }
+
+/** The fault-injection settings the backend reads, which npm start, like docker-compose.yml, takes per version. */
+const FAULT_SETTINGS = ['FAULT_ERROR_RATE', 'FAULT_DELAY_MS', 'FAULT_ERROR_STATUS'] as const;
+
+/**
+ * The fault settings of one version's backend pods, from `BACKEND_V1_FAULT_ERROR_RATE`,
+ * `BACKEND_V2_FAULT_DELAY_MS`... as docker-compose.yml names them, e.g. a failing canary:
+ * `BACKEND_V2_FAULT_ERROR_RATE=0.5 npm start`. The backend validates the values when it starts.
+ */
+export function versionFaultEnv(version: 'v1' | 'v2', env: NodeJS.ProcessEnv): Record<string, string> {
+  const prefix = `BACKEND_${version.toUpperCase()}_`;
+  return Object.fromEntries(
+    FAULT_SETTINGS.flatMap((name) => {
+      const value = env[`${prefix}${name}`];
+      return value === undefined || value === '' ? [] : [[name, value]];
+    }),
+  );
+}

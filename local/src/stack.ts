@@ -4,7 +4,7 @@ import { loadTemplate } from '@twin/lambda/dist/template/template';
 import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
-import { layoutMesh, type MeshLayout, type MeshOptions, REPO_ROOT } from './mesh';
+import { layoutMesh, type MeshLayout, type MeshOptions, REPO_ROOT, versionFaultEnv } from './mesh';
 import type { LogSink } from './child-process';
 import { httpUrl, resolvePort } from './ports';
 import { ServiceProcess, type ServiceSpec } from './service-process';
@@ -159,6 +159,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const mesh: MeshLayout | undefined =
       options.mesh && (await layoutMesh(options.mesh, options.ports, host));
     const backendEnv = { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, TABLE_NAME: options.tableName };
+    const faultEnv = (version: 'v1' | 'v2') => versionFaultEnv(version, { ...process.env, ...options.env });
     const backends = mesh
       ? await Promise.all(
           mesh.backends.map((pod) =>
@@ -167,7 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               service: 'backend',
               packageName: '@twin/backend',
               port: pod.port,
-              env: { ...backendEnv, APP_VERSION: pod.appVersion },
+              env: { ...backendEnv, APP_VERSION: pod.appVersion, ...faultEnv(pod.version) },
             }),
           ),
         )
@@ -176,7 +177,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             name: 'backend',
             packageName: '@twin/backend',
             port: options.ports.backend,
-            env: { ...backendEnv, APP_VERSION: '1.0.0' },
+            env: { ...backendEnv, APP_VERSION: '1.0.0', ...faultEnv('v1') },
           }),
         ];
     const backend = backends[0]!;

@@ -580,7 +580,7 @@ describe('scripts/set-weights.sh', () => {
   it.each([
     [
       ['60', '40'],
-      /no stage under k8s\/overlays\/ splits the backend 60\/40; the stages: canary-10 v1=90 v2=10; canary-100 v1=0 v2=100; canary-50 v1=50 v2=50/,
+      /no stage under k8s\/overlays\/ splits the backend 60\/40; the stages: canary-0 v1=100 v2=0; canary-10 v1=90 v2=10; canary-100 v1=0 v2=100; canary-50 v1=50 v2=50/,
     ],
     [['60', '50'], /must add up to 100, got 60 \+ 50 = 110/],
     [['abc', '10'], /'abc' is not a whole number from 0 to 100/],

@@ -13,6 +13,7 @@ export type ServiceName = (typeof SERVICES)[number];
 
 /** The canary stages: overlay name -> percentage of the backend's traffic on v1 and on v2. */
 export const STAGES = {
+  'canary-0': { v1: 100, v2: 0 },
   'canary-10': { v1: 90, v2: 10 },
   'canary-50': { v1: 50, v2: 50 },
   'canary-100': { v1: 0, v2: 100 },

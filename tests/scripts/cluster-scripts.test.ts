@@ -23,6 +23,7 @@ describe('promote.sh', () => {
     ['10', 90, 10],
     ['canary-50', 50, 50],
     ['100', 0, 100],
+    ['0', 100, 0],
   ])(
     '--dry-run %s prints only the backend VirtualService of the stage, with its weights',
     async (stage, v1, v2) => {
@@ -89,8 +90,8 @@ describe('promote.sh', () => {
   });
 
   it.each([
-    [['30'], "STAGE '30' is not 10, 50 or 100"],
-    [[], 'which STAGE: 10, 50 or 100?'],
+    [['30'], "STAGE '30' is not 0, 10, 50 or 100"],
+    [[], 'which STAGE: 10, 50, 100, or 0 to roll back?'],
     [['10', '50'], "one STAGE only, got '10' and '50'"],
     [['--target', 'nomad', '10'], "--target: 'nomad' is not k8s, compose or local"],
     [['--target'], '--target needs k8s, compose or local'],

@@ -8,6 +8,9 @@ import {
   type ProductsRequest,
   type ProductsResponse,
 } from '@twin/products';
+import { readConfig } from '@twin/service-kit/config';
+import { faultEnv, faultSettings, faultsOff, INJECTED_FAULT, injectFault } from '@twin/service-kit/faults';
+import { z } from 'zod';
 import { handlerLogger } from '../runtime/logger';
 
 // Once per container: every warm invocation reuses the client, its connections and the API.
@@ -15,6 +18,9 @@ const logger = handlerLogger('products');
 const store = new ProductStore(createDynamoClient(), process.env.TABLE_NAME || 'products');
 /** The release this version of the function reports at GET /version, as the backend reports its own. */
 const release = { service: 'products', version: process.env.APP_VERSION || '1.0.0' };
+/** FAULT_DELAY_MS, FAULT_ERROR_RATE, FAULT_ERROR_STATUS as the backend reads them: a version set up to fail. */
+const faults = faultSettings(readConfig(z.object(faultEnv)));
+if (!faultsOff(faults)) logger.warn(faults, 'fault injection is on');
 const api = createProductsApi(store, {
   onError: (err) => logger.error({ err }, 'products request failed'),
 });
@@ -76,9 +82,12 @@ function toResult({ statusCode, body }: ProductsResponse): APIGatewayProxyResult
 
 /**
  * The products API behind API Gateway (REST, proxy integration): maps the event onto the shared
- * API and its answer back, so it answers every request as the Express backend does.
+ * API and its answer back, so it answers every request as the Express backend does, injected faults
+ * included (every route, /version too, as the backend's).
  */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const fault = faultsOff(faults) ? undefined : await injectFault(faults);
+  if (fault !== undefined) return json(fault, INJECTED_FAULT);
   if (event.httpMethod === 'GET' && event.resource === '/version') return json(200, release);
   const route = routes[`${event.httpMethod} ${event.resource}`];
   // API Gateway only sends the routes above; anything else was invoked by hand.

@@ -39,6 +39,7 @@ describe('loadMeshConfig on the repository', () => {
   });
 
   it.each([
+    ['canary-0', 'v1=100 v2=0'],
     ['canary-10', 'v1=90 v2=10'],
     ['canary-50', 'v1=50 v2=50'],
     ['canary-100', 'v1=0 v2=100'],
@@ -50,10 +51,10 @@ describe('loadMeshConfig on the repository', () => {
   });
 
   it('lists the stages', () => {
-    expect(listStages(ROOT)).toEqual(['canary-10', 'canary-100', 'canary-50']);
+    expect(listStages(ROOT)).toEqual(['canary-0', 'canary-10', 'canary-100', 'canary-50']);
   });
 
-  it.each(['canary-10', 'canary-50', 'canary-100'])(
+  it.each(['canary-0', 'canary-10', 'canary-50', 'canary-100'])(
     'gives for %s the very Istio resources kubectl kustomize renders',
     (stage) => {
       const rendered = YAML.parseAllDocuments(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { readConfig, serviceEnv } from '@twin/service-kit';
+import { faultEnv } from '@twin/service-kit/faults';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -13,9 +14,7 @@ export const backendEnv = z.object({
   /** For dev stores only: in AWS the table belongs to the SAM template. */
   CREATE_TABLE: booleanFlag.default(false),
   /** Fault injection for the mesh demos; both off unless set. */
-  FAULT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-  FAULT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
-  FAULT_ERROR_STATUS: z.coerce.number().int().min(500).max(599).default(503),
+  ...faultEnv,
 });
 
 export type BackendConfig = z.infer<typeof backendEnv>;

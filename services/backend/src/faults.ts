@@ -1,31 +1,20 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '@twin/observability';
+import { type FaultSettings, faultsOff, INJECTED_FAULT, injectFault } from '@twin/service-kit/faults';
 
-export interface FaultSettings {
-  delayMs: number;
-  errorRate: number;
-  errorStatus: number;
-}
+export type { FaultSettings };
 
 /**
- * Added latency and failures on the API routes, so outlier detection, retries and timeouts can be
- * watched at work. Health routes stay honest: they are mounted before this.
+ * Added latency and failures on the API routes, so outlier detection, retries, timeouts and the
+ * canary judge can be watched at work. Health routes stay honest: they are mounted before this.
  */
-export function injectFaults(
-  { delayMs, errorRate, errorStatus }: FaultSettings,
-  logger: Logger,
-): RequestHandler {
-  if (delayMs === 0 && errorRate === 0) return (_req, _res, next) => next();
-  logger.warn({ delayMs, errorRate, errorStatus }, 'fault injection is on');
+export function injectFaults(settings: FaultSettings, logger: Logger): RequestHandler {
+  if (faultsOff(settings)) return (_req, _res, next) => next();
+  logger.warn(settings, 'fault injection is on');
   return (_req, res, next) => {
-    const act = () => {
-      if (Math.random() < errorRate) {
-        res.status(errorStatus).json({ error: 'injected fault' });
-        return;
-      }
-      next();
-    };
-    if (delayMs > 0) setTimeout(act, delayMs);
-    else act();
+    void injectFault(settings).then((status) => {
+      if (status === undefined) next();
+      else res.status(status).json(INJECTED_FAULT);
+    });
   };
 }

@@ -1,6 +1,7 @@
 import { createLogger } from '@twin/observability';
 import { checkTable, createDynamoClient, createProductsApi, ensureTable, ProductStore } from '@twin/products';
 import { main, runService } from '@twin/service-kit';
+import { faultSettings } from '@twin/service-kit/faults';
 import { createBackendApp } from './app';
 import { readBackendConfig } from './config';
 
@@ -22,11 +23,7 @@ main(async () => {
     api,
     version: config.APP_VERSION,
     logger,
-    faults: {
-      delayMs: config.FAULT_DELAY_MS,
-      errorRate: config.FAULT_ERROR_RATE,
-      errorStatus: config.FAULT_ERROR_STATUS,
-    },
+    faults: faultSettings(config),
     ready: () => checkTable(dynamo, config.TABLE_NAME),
   });
   await runService({ app, port: config.PORT, host: config.HOST, logger, onShutdown: () => dynamo.destroy() });

@@ -1,0 +1,48 @@
+// Fault injection for the canary and circuit-breaker demos, shared by every shell of the products
+// API (the Express backend and the Lambda function), so a faulty release fails the same way on both
+// twins. Its own subpath (`@twin/service-kit/faults`) keeps Express out of a Lambda bundle.
+import { z } from 'zod';
+
+/** The environment variables that switch faults on; both off unless set. */
+export const faultEnv = {
+  /** Added to every answer, in ms (0 to 60,000). */
+  FAULT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** The share of requests answered with FAULT_ERROR_STATUS, 0..1. */
+  FAULT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  FAULT_ERROR_STATUS: z.coerce.number().int().min(500).max(599).default(503),
+};
+
+export interface FaultSettings {
+  /** ms */
+  delayMs: number;
+  /** 0..1 */
+  errorRate: number;
+  /** 500..599 */
+  errorStatus: number;
+}
+
+/** The settings from an environment validated against {@link faultEnv}. */
+export function faultSettings(config: z.infer<z.ZodObject<typeof faultEnv>>): FaultSettings {
+  return {
+    delayMs: config.FAULT_DELAY_MS,
+    errorRate: config.FAULT_ERROR_RATE,
+    errorStatus: config.FAULT_ERROR_STATUS,
+  };
+}
+
+/** The body of an injected failure, as JSON. */
+export const INJECTED_FAULT = { error: 'injected fault' } as const;
+
+export const faultsOff = ({ delayMs, errorRate }: FaultSettings): boolean => delayMs === 0 && errorRate === 0;
+
+/**
+ * Waits the injected delay, then draws whether this request fails: resolves with the status to
+ * answer (FAULT_ERROR_STATUS, with probability FAULT_ERROR_RATE) or undefined to serve it.
+ */
+export async function injectFault(
+  settings: FaultSettings,
+  random: () => number = Math.random,
+): Promise<number | undefined> {
+  if (settings.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.delayMs));
+  return random() < settings.errorRate ? settings.errorStatus : undefined;
+}
