@@ -1,6 +1,7 @@
 // npm run canary -- --target local|compose|k8s|lambda|aws: the judge from the command line.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '@twin/service-kit/cli';
 import { CommandError } from './commands';
 import { DEFAULT_SETTINGS, errorRateBound, type LatencyMargin } from './judge';
 import { LambdaTarget } from './lambda-target';
@@ -64,10 +65,6 @@ Environment:
 
 Exit status: 0 promoted; 1 rolled back; 2 bad usage; 3 no verdict (too small a sample); 4 a shift or a
 count failed (the message says which command).`;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 function wholeNumber(text: string, name: string, min: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min)
