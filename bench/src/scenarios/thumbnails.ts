@@ -56,7 +56,9 @@ export async function thumbnailsScenario(ctx: ScenarioContext): Promise<Thumbnai
   const { thumbnailJobs: jobs, concurrency } = settings;
   log(`  ${jobs} jobs over ${images.length} JPEGs of ${settings.imageSize}, ${concurrency} in flight`);
   const done = (run: ThumbnailRun) => {
-    log(`  ${run.path}: ${run.throughput} images/s, p50 ${round(run.latency.p50, 1)} ms`);
+    const polls =
+      run.pollsPerImage === undefined ? '' : `, ${run.pollsPerImage} thumbnail requests per image`;
+    log(`  ${run.path}: ${run.throughput} images/s, p50 ${round(run.latency.p50, 1)} ms${polls}`);
     return run;
   };
 
