@@ -9,6 +9,9 @@ export function createS3Client(overrides: S3ClientConfig = {}): S3Client {
   const customEndpoint = overrides.endpoint !== undefined || Boolean(process.env.AWS_ENDPOINT_URL_S3);
   return new S3Client({
     maxAttempts: 3,
+    // Resolve each command's middleware stack once, not on every send: nothing here changes a stack
+    // after the first request, and every request through the client (a poll, a thumbnail) pays it.
+    cacheMiddleware: true,
     requestHandler: { connectionTimeout: 1000, requestTimeout: 10_000 },
     // MinIO and s3rver serve buckets by path, not by virtual host.
     forcePathStyle: customEndpoint,
