@@ -34,10 +34,22 @@ interface ListOptions {
 /** The parts of s3rver (a Koa application) this file works with; s3rver ships no types. */
 interface S3rverInternals {
   middleware: Middleware[];
-  store: {
+  silent: boolean;
+  store: BucketStore & {
     listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
     getMetadata(bucket: string, key: string): Promise<{ etag: string }>;
   };
+}
+
+/** s3rver's filesystem store: buckets and their configurations (subresources: cors, website...). */
+interface BucketStore {
+  getBucket(bucket: string): Promise<unknown>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
+  getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<unknown>;
+  deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  reset(): void;
 }
 
 interface Context {
@@ -73,11 +85,14 @@ const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), 
 /**
  * Makes an s3rver (before `run()`) serve each object request whole (a write excludes reads and other
  * writes of its key), honour If-None-Match / If-Match on PutObject, and list as S3 does. Only how it
- * answers changes; what it stores does not.
+ * answers changes; what it stores does not. It also spends less per request: no request log when
+ * silent, buckets and their configurations looked up in memory (rememberBuckets).
  */
 export function conformToS3(server: S3rver): void {
   const internals = server as unknown as S3rverInternals;
   const { store } = internals;
+  if (internals.silent) dropRequestLogger(internals);
+  rememberBuckets(store);
   const locks = new KeyLocks();
   const list = store.listObjects.bind(store);
   // Everything after startAfter, in S3's order; the middleware below cuts the page. s3rver itself
@@ -99,6 +114,84 @@ export function conformToS3(server: S3rver): void {
     conditionalPut(internals),
     pagedList,
   );
+}
+
+/**
+ * s3rver logs each request through koa-logger even when silent (the text is formatted, coloured and
+ * then dropped by a silent transport): about a tenth of its CPU per request. Silent, it goes.
+ */
+function dropRequestLogger(internals: S3rverInternals): void {
+  const at = internals.middleware.findIndex((middleware) => middleware.name === 'logger');
+  if (at >= 0) internals.middleware.splice(at, 1);
+}
+
+/**
+ * s3rver looks its bucket up on disk for every request: a stat of the bucket's folder, and a read
+ * of its CORS and website configuration files, which fail when there are none (the usual case):
+ * three file system calls before the object is touched, a poll for a missing thumbnail included.
+ * Every change to them goes through this store (the S3 API or s3rver's configureBuckets), so the
+ * answers are kept in memory and forgotten when one of them changes them.
+ */
+function rememberBuckets(store: BucketStore): void {
+  const buckets = new Map<string, Promise<unknown>>();
+  const configs = new Map<string, Promise<unknown>>();
+  const remembered = <T>(cache: Map<string, Promise<T>>, id: string, read: () => Promise<T>) => {
+    let answer = cache.get(id);
+    if (!answer) {
+      answer = read();
+      cache.set(id, answer);
+      // A failed read is not an answer.
+      answer.catch(() => cache.delete(id));
+    }
+    return answer;
+  };
+  const forgetting =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>, forget: (...args: A) => void) =>
+    async (...args: A): Promise<R> => {
+      forget(...args);
+      try {
+        return await write(...args);
+      } finally {
+        forget(...args);
+      }
+    };
+  const forgetBucket = (bucket: string) => {
+    buckets.delete(bucket);
+    for (const id of configs.keys()) if (id.startsWith(`${bucket}/`)) configs.delete(id);
+  };
+  const { getBucket, putBucket, deleteBucket, getSubresource, putSubresource, deleteSubresource, reset } =
+    bindAll(store);
+  store.getBucket = (bucket) => remembered(buckets, bucket, () => getBucket(bucket));
+  store.putBucket = forgetting(putBucket, forgetBucket);
+  store.deleteBucket = forgetting(deleteBucket, forgetBucket);
+  // Only the bucket's own configurations (no key); an object's subresources (tagging) are read as before.
+  store.getSubresource = (bucket, key, type) =>
+    key === undefined
+      ? remembered(configs, `${bucket}/${type}`, () => getSubresource(bucket, key, type))
+      : getSubresource(bucket, key, type);
+  store.putSubresource = forgetting(putSubresource, (bucket, _key, resource) =>
+    configs.delete(`${bucket}/${resource.type}`),
+  );
+  store.deleteSubresource = forgetting(deleteSubresource, (bucket, _key, type) =>
+    configs.delete(`${bucket}/${type}`),
+  );
+  store.reset = () => {
+    buckets.clear();
+    configs.clear();
+    reset();
+  };
+}
+
+function bindAll(store: BucketStore): BucketStore {
+  return {
+    getBucket: store.getBucket.bind(store),
+    putBucket: store.putBucket.bind(store),
+    deleteBucket: store.deleteBucket.bind(store),
+    getSubresource: store.getSubresource.bind(store),
+    putSubresource: store.putSubresource.bind(store),
+    deleteSubresource: store.deleteSubresource.bind(store),
+    reset: store.reset.bind(store),
+  };
 }
 
 /** A read/write lock per key, first come first served, so a stream of reads cannot starve a write. */

@@ -1,4 +1,13 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteBucketCorsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { BUCKET, type ObjectStore, startObjectStore } from '../../packages/thumbnails/tests/fixtures';
 
 // What s3rver 3.7.1 does as published, and what the local stack's s3rver does (conformToS3): S3's
@@ -131,5 +140,35 @@ describe("the local stack's s3rver (conformToS3)", () => {
     expect(pages.flat()).toEqual(ordered);
     expect(pages.map((page) => page.length)).toEqual([4, 4, 4, 4, 4, 4, 3]);
     expect(ordered.indexOf('p/a.jpg')).toBeLessThan(ordered.indexOf('p/a/b.jpg'));
+  });
+
+  it('answers from the bucket as it is now, after its CORS configuration and the bucket itself change', async () => {
+    // A CORS preflight is answered from the bucket's configuration, read from disk or from memory.
+    const preflight = () =>
+      fetch(`${store.endpoint}/${BUCKET}/cors/a.jpg`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://page.test', 'access-control-request-method': 'GET' },
+      }).then((response) => response.headers.get('access-control-allow-origin'));
+    const cors = {
+      Bucket: BUCKET,
+      CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['http://page.test'], AllowedMethods: ['GET'] }] },
+    };
+    expect(await preflight()).toBeNull();
+    await store.s3.send(new PutBucketCorsCommand(cors));
+    // s3rver answers a matching rule's preflight with `*`.
+    expect(await preflight()).not.toBeNull();
+    await store.s3.send(new DeleteBucketCorsCommand({ Bucket: BUCKET }));
+    expect(await preflight()).toBeNull();
+
+    const head = (Bucket: string) =>
+      store.s3.send(new HeadBucketCommand({ Bucket })).then(
+        () => 200,
+        (error: unknown) => status(error),
+      );
+    expect(await head('other')).toBe(404);
+    await store.s3.send(new CreateBucketCommand({ Bucket: 'other' }));
+    expect(await head('other')).toBe(200);
+    await store.s3.send(new DeleteBucketCommand({ Bucket: 'other' }));
+    expect(await head('other')).toBe(404);
   });
 });
