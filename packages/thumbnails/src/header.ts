@@ -35,6 +35,20 @@ export function oneLine(message: string): string {
   return [...new Set(message.split(/\r?\n/).map((line) => line.trim()))].filter(Boolean).join('; ');
 }
 
+/** sharp's reading of the header; what it cannot read is an ImageRejectedError. */
+async function headerOf(image: Buffer) {
+  try {
+    // sharp's own limit would refuse to report the size, so it is compared here instead.
+    return await sharp(image, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    const message = oneLine((error as Error).message);
+    if (image.length === 0) throw new ImageRejectedError('corrupt-image', 'empty (0 bytes)');
+    throw /unsupported image format/i.test(message)
+      ? new ImageRejectedError('unsupported-format', `not a supported image (${SUPPORTED_FORMATS})`)
+      : new ImageRejectedError('corrupt-image', `image header is damaged: ${message}`);
+  }
+}
+
 /**
  * Reads an image's format and displayed size from its header (sharp's `metadata()`, which decodes no
  * pixels), and refuses it before anything is decoded when it declares more than `limitInputPixels`
@@ -47,17 +61,7 @@ export async function readImageHeader(image: Buffer, limitInputPixels: number): 
   if (!brands.some((brand) => AVIF_BRANDS.has(brand)) && brands.some((brand) => HEIC_BRANDS.has(brand))) {
     throw new ImageRejectedError('unsupported-format', HEIC_MESSAGE);
   }
-  let metadata: sharp.Metadata;
-  try {
-    // sharp's own limit would refuse to report the size, so it is compared here instead.
-    metadata = await sharp(image, { limitInputPixels: false }).metadata();
-  } catch (error) {
-    const message = oneLine((error as Error).message);
-    if (image.length === 0) throw new ImageRejectedError('corrupt-image', 'empty (0 bytes)');
-    throw /unsupported image format/i.test(message)
-      ? new ImageRejectedError('unsupported-format', `not a supported image (${SUPPORTED_FORMATS})`)
-      : new ImageRejectedError('corrupt-image', `image header is damaged: ${message}`);
-  }
+  const metadata = await headerOf(image);
   const { width, height } = metadata.autoOrient;
   if (width * height > limitInputPixels) {
     throw new ImageRejectedError(
