@@ -628,8 +628,9 @@ gateway, frontend, backend, each behind its Node sidecar), whose pods are always
 the products function, whose emulator here shuts down an execution environment idle for
 ${b.idleTimeoutSeconds} s (LAMBDA_IDLE_TIMEOUT_SECONDS; Lambda does not publish how long it keeps an idle one),
 so each burst starts with no warm environment and every request pays an init (a cold start). Latencies p50 /
-p90 / max in ms; the environments still warm when the burst began, the cold starts and their inits as the
-emulator's admin endpoint reported them, and what Lambda bills for those inits at the function's memory size.</p>
+p90 / max in ms; the environments still warm when the burst began, the cold starts as the emulator's admin
+endpoint counted them, their inits from its invocation records, and what Lambda bills for those inits at the
+function's memory size.</p>
 ${htmlTable(['requests at once', 'mesh', 'Lambda products', 'warm at start', 'cold starts', 'init, summed', 'init billed', 'failures'], rows)}`;
 }
 

@@ -1,5 +1,7 @@
 // What the Lambda emulator's admin endpoint (GET /__emulator/functions) says about one function:
-// its execution environments, cold starts and their inits, summed over its versions.
+// its execution environments and cold starts, summed over its versions. The inits come from the
+// invocation records (emulator-log.ts): an environment reclaimed before the snapshot leaves the
+// endpoint's instance list, its record stays.
 import { FUNCTIONS_PATH, type ServiceStats } from '@twin/lambda';
 
 /** One function's counters at a moment; durations in ms. */
@@ -10,8 +12,6 @@ export interface FunctionSnapshot {
   invocations: number;
   /** Environments shut down after their idle time. */
   reclaimed: number;
-  /** Each environment alive, by id, with its init duration once it has one. */
-  initMs: Map<string, number | undefined>;
 }
 
 /**
@@ -25,34 +25,24 @@ export async function functionSnapshot(lambdaUrl: string, functionName: string):
   const stats = (await response.json()) as ServiceStats;
   const fn = stats.functions.find((f) => f.name === functionName);
   if (!fn) throw new Error(`the emulator has no function ${functionName}`);
-  const snapshot: FunctionSnapshot = {
-    alive: 0,
-    coldStarts: 0,
-    invocations: 0,
-    reclaimed: 0,
-    initMs: new Map(),
-  };
+  const snapshot: FunctionSnapshot = { alive: 0, coldStarts: 0, invocations: 0, reclaimed: 0 };
   for (const version of fn.versions) {
     snapshot.alive += version.environments.alive;
     snapshot.coldStarts += version.coldStarts;
     snapshot.invocations += version.invocations;
     snapshot.reclaimed += version.reclaimed;
-    for (const instance of version.instances) snapshot.initMs.set(instance.id, instance.initDurationMs);
   }
   return snapshot;
 }
 
-/** What happened between two snapshots: cold starts, invocations, reclaimed environments, and the new environments' inits. */
+/** What happened between two snapshots: cold starts, invocations and reclaimed environments. */
 export function between(
   before: FunctionSnapshot,
   after: FunctionSnapshot,
-): { coldStarts: number; invocations: number; reclaimed: number; initMs: number[] } {
+): { coldStarts: number; invocations: number; reclaimed: number } {
   return {
     coldStarts: after.coldStarts - before.coldStarts,
     invocations: after.invocations - before.invocations,
     reclaimed: after.reclaimed - before.reclaimed,
-    initMs: [...after.initMs]
-      .filter(([id, ms]) => !before.initMs.has(id) && ms !== undefined)
-      .map(([, ms]) => ms as number),
   };
 }

@@ -18,8 +18,8 @@ import type { StackRunnerOptions } from '../stack-runner';
  *   data plane executing k8s/istio), laid out as {@link BENCH_MESH}: one backend pod; tracing off;
  * - `scale-to-zero`: the Lambda emulator reclaims environments idle for
  *   `settings.burst.idleTimeoutSeconds` (LAMBDA_IDLE_TIMEOUT_SECONDS), so that a burst after a quiet
- *   spell starts cold, as on Lambda; the other stacks keep the emulator's default (300 s), so their
- *   steady loads run on warm environments.
+ *   spell starts cold, as on Lambda, and its invocation records come back as with `lambda`; the other
+ *   stacks keep the emulator's default (300 s), so their steady loads run on warm environments.
  */
 export type StackKind = 'plain' | 'traced' | 'stored' | 'lambda' | 'mesh' | 'scale-to-zero';
 
@@ -58,7 +58,11 @@ export class ScenarioContext {
       Object.assign(options, { thumbnails: 'lambda', logLevel: 'info', forwardLogs: true });
     if (kind === 'mesh') options.mesh = BENCH_MESH;
     if (kind === 'scale-to-zero')
-      options.env = { LAMBDA_IDLE_TIMEOUT_SECONDS: String(this.settings.burst.idleTimeoutSeconds) };
+      Object.assign(options, {
+        env: { LAMBDA_IDLE_TIMEOUT_SECONDS: String(this.settings.burst.idleTimeoutSeconds) },
+        logLevel: 'info',
+        forwardLogs: true,
+      });
     const stack = await launchLocalStack(this.cleanup, options);
     await seedProducts(stack.url('frontend'), this.settings.products);
     return stack;
