@@ -47,16 +47,20 @@ describe("the emulator's counters for one function", () => {
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
     const after = await functionSnapshot(emulator.url, FUNCTION);
     const burst = between(before, after);
-    // However the three overlapped on this machine, each new environment is one cold start with its init.
+    // However the three overlapped on this machine, each new environment is one cold start; one that
+    // finished early may already be reclaimed (after 300 ms idle) when the snapshot is taken.
     expect(burst.invocations).toBe(3);
     expect(burst.coldStarts).toBeGreaterThanOrEqual(1);
-    expect(burst.coldStarts).toBe(after.alive);
+    expect(after.alive + burst.reclaimed).toBe(burst.coldStarts);
 
     const idle = await until(async () => {
       const now = await functionSnapshot(emulator.url, FUNCTION);
       return now.alive === 0 ? now : undefined;
     }, 'the idle environments to be reclaimed');
-    expect(between(after, idle)).toMatchObject({ reclaimed: burst.coldStarts, coldStarts: 0 });
+    expect(between(before, idle)).toMatchObject({
+      reclaimed: burst.coldStarts,
+      coldStarts: burst.coldStarts,
+    });
     // The reclaimed environments are gone from the endpoint; each cold start's init is in its record.
     await until(
       async () => (records.length >= 3 && inits().length >= burst.coldStarts ? true : undefined),
