@@ -136,8 +136,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const common = {
       ...tracing.env,
       LOG_LEVEL: options.logLevel,
-      // On Node 20 the AWS SDK warns that it will need Node 22; this process has said so once already.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.env,
     };
     /** Starts one service instance on the stack's host, stopped with the stack. */
