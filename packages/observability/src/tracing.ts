@@ -1,14 +1,30 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createExporter } from './exporters';
 import { createPropagator } from './propagation';
 import { readTracingSettings } from './settings';
 
-let sdk: NodeSDK | undefined;
+/** What startTracing registered, undone by shutdownTracing. */
+interface Started {
+  provider?: BasicTracerProvider;
+  disableInstrumentations: () => void;
+}
+let started: Started | undefined;
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -21,25 +37,39 @@ export interface TracingOptions {
 }
 
 /**
- * Starts the OpenTelemetry NodeSDK for this process. Call it before express, http or the AWS SDK are
- * loaded (`node --require ./dist/instrumentation.js`), or their spans silently go missing.
+ * Starts tracing for this process: W3C + B3 propagation, the HTTP, Express, undici and AWS SDK
+ * instrumentations, and a batch span processor with the exporter OTEL_TRACES_EXPORTER names. Call
+ * it before express, http or the AWS SDK are loaded (`node --require ./dist/instrumentation.js`),
+ * or their spans silently go missing.
+ *
+ * Composed from the SDK's parts as `@opentelemetry/sdk-node`'s NodeSDK composes them for traces
+ * (same resource detectors, context manager, sampler and span limits from the environment; no
+ * tracer provider when the exporter is `none`), without that package: it depends on every
+ * exporter of traces, metrics and logs, which the images would carry unused.
+ *
+ * @throws TracingSettingsError when OTEL_TRACES_EXPORTER or OTEL_PROPAGATORS names something unknown.
  */
 export function startTracing(
   defaultServiceName: string,
   env = process.env,
   options: TracingOptions = {},
 ): void {
-  if (sdk) return;
+  if (started) return;
   const settings = readTracingSettings(defaultServiceName, env);
-  sdk = new NodeSDK({
-    serviceName: settings.serviceName,
-    textMapPropagator: createPropagator(settings.propagators),
-    spanProcessors:
-      settings.exporter === 'none' ? [] : [new BatchSpanProcessor(createExporter(settings.exporter))],
-    // Traces only: logs go to stdout through pino, and metrics are not this project's subject.
-    // Left unset, the SDK would add OTLP exporters for both and wait on them at shutdown.
-    metricReaders: [],
-    logRecordProcessors: [],
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(createPropagator(settings.propagators));
+  let provider: BasicTracerProvider | undefined;
+  if (settings.exporter !== 'none') {
+    // The sampler (OTEL_TRACES_SAMPLER) and span limits come from the environment, read by the provider.
+    provider = new BasicTracerProvider({
+      resource: defaultResource()
+        .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }))
+        .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName })),
+      spanProcessors: [new BatchSpanProcessor(createExporter(settings.exporter))],
+    });
+    trace.setGlobalTracerProvider(provider);
+  }
+  const disableInstrumentations = registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
         // Probes every few seconds would drown the traces people come to see.
@@ -65,12 +95,13 @@ export function startTracing(
       new AwsInstrumentation({ suppressInternalInstrumentation: true }),
     ],
   });
-  sdk.start();
+  started = { provider, disableInstrumentations };
 }
 
-/** Flushes pending spans and stops the SDK; a no-op when tracing was never started. */
+/** Flushes pending spans and stops tracing; a no-op when tracing was never started. */
 export async function shutdownTracing(): Promise<void> {
-  const running = sdk;
-  sdk = undefined;
-  await running?.shutdown();
+  const running = started;
+  started = undefined;
+  running?.disableInstrumentations();
+  await running?.provider?.shutdown();
 }
