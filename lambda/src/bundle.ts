@@ -29,7 +29,7 @@ interface SamEsbuildProperties extends BuildProperties {
 /**
  * esbuild's options for a function exactly as `sam build` passes them (BuildMethod: esbuild):
  * --bundle --platform=node plus the BuildProperties, with SAM's defaults for those left out
- * (format cjs, minify on, target es2020, no source map, esbuild's own main fields).
+ * (format cjs, minify on, target es2020, no source map, names not kept, esbuild's own main fields).
  */
 export function esbuildOptions(spec: FunctionSpec, outdir: string) {
   const properties: SamEsbuildProperties = spec.buildProperties;
@@ -42,6 +42,7 @@ export function esbuildOptions(spec: FunctionSpec, outdir: string) {
     minify: properties.Minify ?? true,
     target: properties.Target ?? 'es2020',
     sourcemap: properties.Sourcemap ?? false,
+    keepNames: properties.KeepNames ?? false,
     external: properties.External ?? [],
     ...(mainFields ? { mainFields } : {}),
     outdir,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -12,6 +12,8 @@ let bundles: Bundle[];
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'lambda-bundles-'));
   bundles = await bundleFunctions(root, template);
+  // What Lambda gives the bundles and they leave out (sharp: the layer) resolves from here.
+  await symlink(path.resolve(__dirname, '../../node_modules'), path.join(root, 'node_modules'));
 }, 60_000);
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -28,6 +30,7 @@ describe('npm run bundle -w lambda', () => {
       minify: true,
       target: 'es2022',
       sourcemap: false,
+      keepNames: true,
       external: ['sharp'],
       outdir: '/out',
     });
@@ -49,6 +52,21 @@ describe('npm run bundle -w lambda', () => {
     };
     const result = await handler({ queryStringParameters: { name: 'Alice' } });
     expect(JSON.parse(result.body).message).toBe('Hello, Alice!');
+  });
+
+  it('keeps class names through minification, so logged errors say what they are', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { BUCKET: 'images', AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent' });
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { handler } = require(bundle('ImageProcessorFunction').file) as {
+        handler: (event: unknown) => Promise<unknown>;
+      };
+      const error = (await handler({ Records: 'not a list' }).catch((err: unknown) => err)) as Error;
+      expect(error.constructor.name).toBe('InvalidNotificationError');
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('bundles the AWS SDK but leaves sharp to the layer', async () => {

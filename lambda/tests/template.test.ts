@@ -74,16 +74,16 @@ describe('template.yaml', () => {
     }
   });
 
-  it('runs Node.js 22 on x86_64, the architecture of the sharp layer', () => {
+  it('runs Node.js 24 on x86_64, the architecture of the sharp layer', () => {
     for (const spec of template.functions) {
-      expect(spec.runtime).toBe('nodejs22.x');
+      expect(spec.runtime).toBe('nodejs24.x');
       expect(spec.architectures).toEqual(['x86_64']);
     }
     const layer = resources.SharpLayer!;
     expect(layer.Type).toBe('AWS::Serverless::LayerVersion');
     expect(layer.Metadata).toEqual({ BuildMethod: 'makefile', BuildArchitecture: 'x86_64' });
     expect(layer.Properties.CompatibleArchitectures).toEqual(['x86_64']);
-    expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x']);
+    expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs24.x']);
     const makefile = readFileSync(
       path.join(LAMBDA_DIR, String(layer.Properties.ContentUri), 'Makefile'),
       'utf8',

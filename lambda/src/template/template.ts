@@ -11,6 +11,8 @@ export interface BuildProperties {
   Minify?: boolean;
   Target?: string;
   Sourcemap?: boolean;
+  /** esbuild's --keep-names: `name` of classes and functions as in the source, despite Minify. */
+  KeepNames?: boolean;
   EntryPoints?: string[];
   External?: string[];
   Format?: string;
