@@ -35,7 +35,7 @@ export interface VolumeSpec {
 
 export interface ComposeService {
   image?: string;
-  build?: { context?: string; dockerfile?: string };
+  build?: { context?: string; dockerfile?: string; args?: Record<string, string> };
   command?: string[] | string;
   entrypoint?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
@@ -577,7 +577,7 @@ export function checkClusterAddresses(mesh: Mesh): string[] {
 export const APP_DEPENDENCIES: Record<string, (mesh: Mesh) => string[]> = {
   BACKEND_URL: (mesh) =>
     Object.keys(mesh.compose.services).filter(
-      (s) => mesh.compose.services[s]?.build?.dockerfile === 'services/backend/Dockerfile',
+      (s) => mesh.compose.services[s]?.build?.args?.SERVICE === 'backend',
     ),
   AWS_ENDPOINT_URL_S3: () => ['minio'],
   AWS_ENDPOINT_URL_DYNAMODB: () => ['dynamodb-local'],

@@ -221,13 +221,21 @@ describe('docker-compose.yml with the Envoy configs in envoy/', () => {
   it('runs both backend versions from one image, told apart by APP_VERSION', () => {
     const v1 = service(mesh, 'backend-v1');
     const v2 = service(mesh, 'backend-v2');
-    expect(v1.build).toEqual({ context: '.', dockerfile: 'services/backend/Dockerfile' });
+    expect(v1.build).toEqual({
+      context: '.',
+      dockerfile: 'services/Dockerfile',
+      args: { SERVICE: 'backend' },
+    });
     expect(v2.build).toEqual(v1.build);
     expect(v2.image).toBe(v1.image);
     expect(v1.environment?.APP_VERSION).toBe('1.0.0');
     expect(v2.environment?.APP_VERSION).toBe('2.0.0');
     for (const name of ['frontend', 'thumbnailer']) {
-      expect(service(mesh, name).build).toEqual({ context: '.', dockerfile: `services/${name}/Dockerfile` });
+      expect(service(mesh, name).build).toEqual({
+        context: '.',
+        dockerfile: 'services/Dockerfile',
+        args: { SERVICE: name },
+      });
     }
   });
 

@@ -1,130 +1,42 @@
-// The service images: each Dockerfile is parsed and held against the repository (what it copies
-// exists, covers the workspace's @twin/* dependencies, is not dropped by .dockerignore), and its
-// CMD is run for real on the output of the same `tsc -b` the image runs.
+// The service images: the one recipe, services/Dockerfile, is parsed and held against the repository
+// (what it copies exists and is not dropped by .dockerignore, what it builds for a service is what
+// npm installs for it, skaffold and compose name real services), its manifests stage is run for
+// real on a copy of the tree's layout, and its CMD is run on the output of the same `tsc -b`.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { renderOverlay, repoRoot, SERVICES, type ServiceName, serviceDeployments } from './manifests';
+import YAML from 'yaml';
+import {
+  readSkaffold,
+  renderOverlay,
+  repoRoot,
+  SERVICES,
+  type ServiceName,
+  serviceDeployments,
+} from './manifests';
+import {
+  copies,
+  dependencyClosure,
+  envOf,
+  ignored,
+  last,
+  RECIPE,
+  readJson,
+  recipeStages,
+  rootPackage,
+  runs,
+  sourcesOf,
+  workspaceReferences,
+} from './recipe';
 
-// --- a small Dockerfile parser: instructions with their flags, grouped by stage
-
-interface Instruction {
-  keyword: string;
-  flags: Record<string, string>;
-  /** Arguments after the flags (shell words; a JSON exec form stays whole in `json`). */
-  words: string[];
-  json?: string[];
-}
-interface Stage {
-  image: string;
-  platform?: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-function parseDockerfile(text: string): Stage[] {
-  const lines = text
-    .split('\n')
-    .filter((l) => !/^\s*#/.test(l))
-    .join('\n')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const globalArgs: Record<string, string> = {};
-  const stages: Stage[] = [];
-  const expand = (s: string) => s.replace(/\$\{?(\w+)\}?/g, (m, name: string) => globalArgs[name] ?? m);
-  for (const line of lines) {
-    const [, keyword = '', rest = ''] = /^(\w+)\s*(.*)$/.exec(line) ?? [];
-    const upper = keyword.toUpperCase();
-    const flags: Record<string, string> = {};
-    let body = rest;
-    for (let m = /^--([\w-]+)(?:=(\S+))?\s*/.exec(body); m; m = /^--([\w-]+)(?:=(\S+))?\s*/.exec(body)) {
-      flags[m[1] ?? ''] = m[2] ?? 'true';
-      body = body.slice(m[0].length);
-    }
-    const json = body.startsWith('[') ? (JSON.parse(body) as string[]) : undefined;
-    const instruction: Instruction = { keyword: upper, flags, words: body.split(/\s+/), json };
-    if (upper === 'ARG' && !stages.length) {
-      const [name = '', value = ''] = body.split('=');
-      globalArgs[name] = value;
-    } else if (upper === 'FROM') {
-      const [image = '', as, name] = instruction.words;
-      stages.push({
-        image: expand(image),
-        platform: flags.platform,
-        name: as?.toUpperCase() === 'AS' ? name : undefined,
-        instructions: [],
-      });
-    } else stages[stages.length - 1]?.instructions.push(instruction);
-  }
-  return stages;
-}
-
-const copies = (stage: Stage | undefined) => (stage?.instructions ?? []).filter((i) => i.keyword === 'COPY');
-const sourcesOf = (i: Instruction) => (i.json ?? i.words).slice(0, -1);
-const runs = (stage: Stage | undefined) =>
-  (stage?.instructions ?? []).filter((i) => i.keyword === 'RUN').map((i) => i.words.join(' '));
-const last = (stage: Stage | undefined, keyword: string) =>
-  (stage?.instructions ?? []).filter((i) => i.keyword === keyword).pop();
-/** The variables a stage's ENV instructions set (the KEY=value form). */
-const envOf = (stage: Stage | undefined): Record<string, string> =>
-  Object.fromEntries(
-    (stage?.instructions ?? [])
-      .filter((i) => i.keyword === 'ENV')
-      .flatMap((i) => i.words.map((word) => word.split('=', 2) as [string, string])),
-  );
-
-// --- .dockerignore, with the pattern rules the images rely on (**, *, ?, directory prefixes)
-
-const ignorePatterns = fs
-  .readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith('#'))
-  .map((pattern) => {
-    const source = pattern
-      .replace(/^\/+|\/+$/g, '')
-      .split('/')
-      .map((part) =>
-        part === '**'
-          ? '.*'
-          : part
-              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-              .replace(/\*/g, '[^/]*')
-              .replace(/\?/g, '[^/]'),
-      )
-      .join('/')
-      .replace(/^\.\*\//, '(?:.*/)?');
-    return new RegExp(`^${source}(?:/.*)?$`);
-  });
-const ignored = (file: string) => ignorePatterns.some((re) => re.test(file.replace(/^\.?\/+|\/+$/g, '')));
-
-// --- the workspaces
-
-interface PackageJson {
-  name: string;
-  dependencies?: Record<string, string>;
-  workspaces?: string[];
-  allowScripts?: Record<string, boolean | string>;
-}
-const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')) as T;
-const rootPackage = readJson<PackageJson>('package.json');
-const workspaceDirByName = new Map(
-  (rootPackage.workspaces ?? []).map((dir) => [readJson<PackageJson>(`${dir}/package.json`).name, dir]),
-);
-/** The workspace folder of a service and of every @twin/* package it needs, transitively. */
-function dependencyClosure(dir: string, seen = new Set<string>()): Set<string> {
-  seen.add(dir);
-  for (const dep of Object.keys(readJson<PackageJson>(`${dir}/package.json`).dependencies ?? {})) {
-    const depDir = workspaceDirByName.get(dep);
-    if (dep.startsWith('@twin/') && !depDir)
-      throw new Error(`${dir} depends on ${dep}, which is no workspace`);
-    if (depDir && !seen.has(depDir)) dependencyClosure(depDir, seen);
-  }
-  return seen;
-}
+const stages = recipeStages();
+const manifests = stages.find((s) => s.name === 'manifests');
+const build = stages.find((s) => s.name === 'build');
+const runtime = stages[stages.length - 1];
+const argsOf = (stage: typeof build) =>
+  (stage?.instructions ?? []).filter((i) => i.keyword === 'ARG').map((i) => i.words[0]);
 
 // --- helpers for running the built service
 
@@ -203,19 +115,151 @@ describe('npm install scripts', () => {
   });
 });
 
-describe('services/frontend/Dockerfile ships the web page', () => {
-  const stages = parseDockerfile(
-    fs.readFileSync(path.join(repoRoot, 'services/frontend/Dockerfile'), 'utf8'),
-  );
-  const runtime = stages[stages.length - 1];
+describe(`${RECIPE}, the recipe of every service image`, () => {
+  it('is what skaffold and compose build, each service by its folder name', () => {
+    const compose = YAML.parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), {
+      merge: true,
+    }) as {
+      services: Record<
+        string,
+        { build?: { context?: string; dockerfile?: string; args?: { SERVICE?: string } } }
+      >;
+    };
+    const builds = [
+      ...readSkaffold().build.artifacts.map((a) => ({
+        dockerfile: a.docker?.dockerfile,
+        service: a.docker?.buildArgs?.SERVICE,
+      })),
+      ...Object.values(compose.services)
+        .filter((s) => s.build)
+        .map((s) => ({ dockerfile: s.build?.dockerfile, service: s.build?.args?.SERVICE })),
+    ];
+    expect(builds.length).toBeGreaterThanOrEqual(2 * SERVICES.length);
+    for (const b of builds)
+      expect(b).toEqual({ dockerfile: RECIPE, service: expect.stringMatching(/^[a-z-]+$/) });
+    expect([...new Set(builds.map((b) => b.service))].sort()).toEqual([...SERVICES].sort());
+    for (const service of SERVICES)
+      for (const file of ['package.json', 'tsconfig.json', 'src/main.ts', 'src/instrumentation.ts'])
+        expect([file, fs.existsSync(path.join(repoRoot, 'services', service, file))]).toEqual([file, true]);
+  });
 
-  it('compiles the page scripts with the service (web/ is a reference of its tsconfig) and copies public/', () => {
+  it('copies only paths that exist in the repository and that .dockerignore lets through', () => {
+    const sources = stages
+      .flatMap(copies)
+      .filter((i) => !i.flags.from)
+      .flatMap(sourcesOf);
+    expect(sources).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.base.json']),
+    );
+    for (const source of sources) {
+      expect([source, fs.existsSync(path.join(repoRoot, source))]).toEqual([source, true]);
+      expect([source, ignored(source)]).toEqual([source, false]);
+    }
+    for (const service of SERVICES)
+      for (const workspace of dependencyClosure(`services/${service}`))
+        for (const needed of ['src', 'tsconfig.json', 'package.json'])
+          expect([`${workspace}/${needed}`, ignored(`${workspace}/${needed}`)]).toEqual([
+            `${workspace}/${needed}`,
+            false,
+          ]);
+  });
+
+  it("keeps every workspace's package.json, and nothing else, in the manifests stage (run for real)", () => {
+    // The context's layout under packages/ and services/ (files as .dockerignore lets them through,
+    // empty), then the stage's RUN on it.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-manifests-'));
+    try {
+      const listed = execFileSync('git', ['ls-files', 'packages', 'services'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .filter((file) => file && !ignored(file));
+      for (const file of listed) {
+        fs.mkdirSync(path.join(scratch, path.dirname(file)), { recursive: true });
+        fs.writeFileSync(path.join(scratch, file), '');
+      }
+      const run = runs(manifests);
+      expect(run).toHaveLength(1);
+      execFileSync('bash', ['-euo', 'pipefail', '-c', run[0] ?? 'false'], { cwd: scratch });
+      const kept = execFileSync('find', ['packages', 'services', '-mindepth', '1'], {
+        cwd: scratch,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .filter(Boolean)
+        .filter((entry) => fs.statSync(path.join(scratch, entry)).isFile())
+        .sort();
+      const expected = (rootPackage.workspaces ?? [])
+        .filter((dir) => /^(packages|services)\//.test(dir))
+        .map((dir) => `${dir}/package.json`)
+        .sort();
+      expect(kept).toEqual(expected);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it.each(SERVICES)(
+    'builds for %s, from its tsconfig references, exactly the workspaces npm installs for it (its @twin/* dependencies)',
+    (service) => {
+      const dir = `services/${service}`;
+      expect([...workspaceReferences(dir)].sort()).toEqual([...dependencyClosure(dir)].sort());
+    },
+  );
+
+  it("compiles the service SERVICE names and gathers its dist/, its references' and its static files", () => {
+    expect(argsOf(build)).toContain('SERVICE');
+    expect(build?.platform).toBe('$BUILDPLATFORM');
+    expect(manifests?.platform).toBe('$BUILDPLATFORM');
+    expect(runs(build)).toContainEqual(expect.stringMatching(/^npm ci\b/));
+    const compile = runs(build).find((r) => r.includes('tsc -b')) ?? '';
+    expect(compile).toContain('npx tsc -b "services/${SERVICE}"');
+    for (const gathered of ['packages/*/dist', '"services/${SERVICE}/dist"', '"services/${SERVICE}/public"'])
+      expect([gathered, compile.includes(gathered)]).toEqual([gathered, true]);
+    for (const pruned of ["-name '*.map'", "-name '*.d.ts'"]) expect(compile).toContain(pruned);
+  });
+
+  it('installs production dependencies in the target platform stage and takes only /out from the build', () => {
+    expect(runtime).not.toBe(build);
+    expect(runtime?.platform).toBeUndefined();
+    expect(runtime?.image).toMatch(/^(node:24[.\-\w]*|gcr\.io\/distroless\/nodejs24[-\w]*(:[-\w.]+)?)$/);
+    expect(argsOf(runtime)).toContain('SERVICE');
+    const install = runs(runtime).find((r) => /^npm ci\b/.test(r)) ?? '';
+    expect(install).toMatch(/--omit=dev/);
+    expect(install).toContain('--workspace "services/${SERVICE}"');
+    const fromStages = copies(runtime)
+      .filter((i) => i.flags.from)
+      .map((i) => [i.flags.from, ...sourcesOf(i)]);
+    expect(fromStages).toEqual([
+      ['manifests', '/app/'],
+      ['build', '/out/'],
+    ]);
+  });
+
+  it('runs node as PID 1 (exec form) as a numeric non-root user that is not 1337, from the workspace folder', () => {
+    const user = last(runtime, 'USER')?.words[0] ?? '';
+    expect(user).toMatch(/^\d+(:\d+)?$/);
+    expect(['0', '1337']).not.toContain(user.split(':')[0]);
+    expect(last(runtime, 'WORKDIR')?.words[0]).toBe('/app/services/${SERVICE}');
+    expect(last(runtime, 'CMD')?.json).toEqual([
+      'node',
+      '--require',
+      './dist/instrumentation.js',
+      'dist/main.js',
+    ]);
+    expect(last(runtime, 'ENTRYPOINT')).toBeUndefined();
+  });
+
+  it('listens on every interface in the container (the service alone defaults to loopback)', () => {
+    expect(envOf(runtime)).toMatchObject({ PORT: '8080', HOST: '0.0.0.0' });
+  });
+});
+
+describe('the frontend image ships the web page', () => {
+  it('compiles the page scripts with the service (web/ is a reference of its tsconfig), public/ beside them', () => {
     const tsconfig = readJson<{ references?: Array<{ path: string }> }>('services/frontend/tsconfig.json');
     expect(tsconfig.references?.map((r) => r.path)).toContain('./web');
-    const fromContext = copies(runtime)
-      .filter((i) => !i.flags.from)
-      .map((i) => sourcesOf(i).concat((i.json ?? i.words).slice(-1)));
-    expect(fromContext).toContainEqual(['services/frontend/public/', 'services/frontend/public/']);
     for (const file of ['services/frontend/web/main.ts', 'services/frontend/public/index.html'])
       expect([file, ignored(file)]).toEqual([file, false]);
     execFileSync(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-b', 'services/frontend'], {
@@ -237,88 +281,8 @@ describe('services/frontend/Dockerfile ships the web page', () => {
   }, 120_000);
 });
 
-describe.each(SERVICES)('services/%s/Dockerfile', (name) => {
+describe.each(SERVICES)('the %s image', (name) => {
   const dir = `services/${name}`;
-  const stages = parseDockerfile(fs.readFileSync(path.join(repoRoot, dir, 'Dockerfile'), 'utf8'));
-  const build = stages.find((s) => s.name === 'build');
-  const runtime = stages[stages.length - 1];
-  const closure = [...dependencyClosure(dir)].sort();
-  const packageName = readJson<PackageJson>(`${dir}/package.json`).name;
-
-  it('copies only paths that exist in the repository and that .dockerignore lets through', () => {
-    const sources = stages
-      .flatMap(copies)
-      .filter((i) => !i.flags.from)
-      .flatMap(sourcesOf);
-    expect(sources.length).toBeGreaterThan(0);
-    for (const source of sources) {
-      expect([source, fs.existsSync(path.join(repoRoot, source))]).toEqual([source, true]);
-      expect([source, ignored(source)]).toEqual([source, false]);
-    }
-    for (const workspace of closure)
-      for (const needed of ['src', 'tsconfig.json', 'package.json'])
-        expect([`${workspace}/${needed}`, ignored(`${workspace}/${needed}`)]).toEqual([
-          `${workspace}/${needed}`,
-          false,
-        ]);
-  });
-
-  it('builds the workspaces of its @twin/* dependency closure, and only those', () => {
-    const copied = (stage: Stage | undefined) =>
-      copies(stage)
-        .filter((i) => !i.flags.from)
-        .flatMap(sourcesOf);
-    const buildCopies = copied(build);
-    expect(buildCopies).toEqual(
-      expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.base.json']),
-    );
-    const manifests = buildCopies.filter((s) => /^(packages|services)\/[^/]+\/package\.json$/.test(s));
-    const sources = buildCopies.filter((s) => /^(packages|services)\/[^/]+\/?$/.test(s));
-    expect(manifests.map((s) => path.dirname(s)).sort()).toEqual(closure);
-    expect(sources.map((s) => s.replace(/\/$/, '')).sort()).toEqual(closure);
-    expect(runs(build)).toContainEqual(expect.stringMatching(/^npm ci\b/));
-    expect(runs(build)).toContainEqual(`npx tsc -b ${dir}`);
-  });
-
-  it('installs production dependencies in the target platform stage and takes only dist/ from the build', () => {
-    expect(build?.platform).toBe('$BUILDPLATFORM');
-    expect(runtime).not.toBe(build);
-    expect(runtime?.platform).toBeUndefined();
-    expect(runtime?.image).toMatch(/^(node:22[.\-\w]*|gcr\.io\/distroless\/nodejs22[-\w]*(:[-\w.]+)?)$/);
-    const install = runs(runtime).find((r) => /^npm ci\b/.test(r)) ?? '';
-    expect(install).toMatch(/--omit=dev/);
-    expect(install).toContain(`--workspace ${packageName}`);
-    const local = copies(runtime)
-      .filter((i) => !i.flags.from)
-      .flatMap(sourcesOf);
-    expect(
-      local
-        .filter((s) => s.endsWith('package.json') && s.includes('/'))
-        .map((s) => path.dirname(s))
-        .sort(),
-    ).toEqual(closure);
-    const fromBuild = copies(runtime).filter((i) => i.flags.from);
-    expect(fromBuild.map((i) => i.flags.from)).toEqual(fromBuild.map(() => 'build'));
-    expect(fromBuild.flatMap(sourcesOf).sort()).toEqual(closure.map((w) => `/app/${w}/dist`));
-  });
-
-  it('runs node as PID 1 (exec form) as a numeric non-root user that is not 1337, from the workspace folder', () => {
-    const user = last(runtime, 'USER')?.words[0] ?? '';
-    expect(user).toMatch(/^\d+(:\d+)?$/);
-    expect(['0', '1337']).not.toContain(user.split(':')[0]);
-    expect(last(runtime, 'WORKDIR')?.words[0]).toBe(`/app/${dir}`);
-    expect(last(runtime, 'CMD')?.json).toEqual([
-      'node',
-      '--require',
-      './dist/instrumentation.js',
-      'dist/main.js',
-    ]);
-    expect(last(runtime, 'ENTRYPOINT')).toBeUndefined();
-  });
-
-  it('listens on every interface in the container (the service alone defaults to loopback)', () => {
-    expect(envOf(runtime)).toMatchObject({ PORT: '8080', HOST: '0.0.0.0' });
-  });
 
   it('starts from the output of `tsc -b`: /healthz answers, and SIGTERM ends it with exit code 0', async () => {
     execFileSync(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-b', dir], { cwd: repoRoot, stdio: 'pipe' });

@@ -231,6 +231,15 @@ describe('the checks catch a broken render', () => {
     const objs = fresh().filter((o) => !(o.kind === 'Service' && o.metadata.name === 'jaeger-collector'));
     expect(checkTracing(objs).join('\n')).toMatch(/names no Service istio-system\/jaeger-collector/);
   });
+
+  it('an app whose span exports would go through its own sidecar', () => {
+    const objs = fresh();
+    const deployment = find<WorkloadSpec>(objs, 'Deployment', 'backend-v2');
+    delete deployment?.spec.template.metadata?.annotations?.['traffic.sidecar.istio.io/excludeOutboundPorts'];
+    expect(checkTracing(objs)).toEqual([
+      'Deployment/mesh-demo/backend-v2: exports spans to port 4318 through its sidecar (not in excludeOutboundPorts)',
+    ]);
+  });
 });
 
 describe('skaffold.yaml', () => {
@@ -240,13 +249,16 @@ describe('skaffold.yaml', () => {
     expect(['skaffold/v4beta13', 'skaffold/v4beta14']).toContain(skaffold.apiVersion);
   });
 
-  it('builds the three service images from the repository root with their Dockerfiles, for amd64 and arm64', () => {
+  it('builds the three service images from the repository root with the one recipe, for amd64 and arm64', () => {
     expect(skaffold.build.artifacts).toEqual(
       ['backend', 'frontend', 'thumbnailer'].map((name) =>
         expect.objectContaining({
           image: name,
           context: '.',
-          docker: expect.objectContaining({ dockerfile: `services/${name}/Dockerfile` }),
+          docker: expect.objectContaining({
+            dockerfile: 'services/Dockerfile',
+            buildArgs: { SERVICE: name },
+          }),
         }),
       ),
     );

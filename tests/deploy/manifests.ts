@@ -172,7 +172,11 @@ export interface SkaffoldConfig {
   apiVersion: string;
   build: {
     platforms?: string[];
-    artifacts: { image: string; context?: string; docker?: { dockerfile?: string } }[];
+    artifacts: {
+      image: string;
+      context?: string;
+      docker?: { dockerfile?: string; buildArgs?: Record<string, string> };
+    }[];
   };
   manifests?: { kustomize?: { paths?: string[] } };
   deploy?: { kubectl?: object };
@@ -675,6 +679,23 @@ export function checkTracing(objs: K8sObject[]): string[] {
         }
       }
     }
+  // The apps' own exports must bypass their sidecar, or each export batch becomes a trace of its own.
+  for (const d of serviceDeployments(objs)) {
+    const endpoint = d.spec.template.spec.containers[0]?.env?.find(
+      (e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    )?.value;
+    if (!endpoint) continue;
+    const excluded = (
+      d.spec.template.metadata?.annotations?.['traffic.sidecar.istio.io/excludeOutboundPorts'] ?? ''
+    )
+      .split(',')
+      .map((port) => port.trim());
+    const port = new URL(endpoint).port || '80';
+    if (!excluded.includes(port))
+      problems.push(
+        `${where(d)}: exports spans to port ${port} through its sidecar (not in excludeOutboundPorts)`,
+      );
+  }
   return problems;
 }
 
