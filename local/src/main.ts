@@ -31,6 +31,9 @@ Options (each also read from the environment variable in brackets):
   --replicas v1=N,v2=M  backend pods per version     [REPLICAS]          default v1=2,v2=1
   --mesh-admin-port N   the local data plane's admin [MESH_ADMIN_PORT]   default 15000
   --no-mesh             no sidecars: the frontend calls one backend (v1) directly
+  --lambda-canary PCT   the Lambda canary: percent of the products function's
+                        invocations on its version 2 (lambda/canary.json), 10, 50
+                        or 100, through the live alias  [LAMBDA_CANARY]  default off
   --host ADDRESS        where the stack listens      [HOST]              default 127.0.0.1
                         (0.0.0.0 opens it to the network; the data plane's admin
                         and the sidecars stay on loopback)
@@ -70,6 +73,7 @@ function readOptions() {
       replicas: { type: 'string', default: process.env.REPLICAS ?? 'v1=2,v2=1' },
       'mesh-admin-port': { type: 'string', default: process.env.MESH_ADMIN_PORT ?? '15000' },
       'no-mesh': { type: 'boolean', default: false },
+      'lambda-canary': { type: 'string', default: process.env.LAMBDA_CANARY },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -89,6 +93,15 @@ function readOptions() {
   if (!(CANARY_STAGES as readonly string[]).includes(values.canary)) {
     throw new UsageError(`--canary: '${values.canary}' is not one of ${CANARY_STAGES.join(', ')}`);
   }
+  const lambdaCanary = values['lambda-canary'];
+  if (lambdaCanary !== undefined && !(CANARY_STAGES as readonly string[]).includes(lambdaCanary)) {
+    throw new UsageError(`--lambda-canary: '${lambdaCanary}' is not one of ${CANARY_STAGES.join(', ')}`);
+  }
+  if (lambdaCanary !== undefined && process.env.LAMBDA_VERSIONS_FILE) {
+    throw new UsageError(
+      '--lambda-canary publishes lambda/canary.json, and LAMBDA_VERSIONS_FILE names versions too: give one',
+    );
+  }
   let replicas;
   try {
     replicas = parseReplicas(values.replicas);
@@ -105,6 +118,7 @@ function readOptions() {
   return {
     help: values.help,
     mesh,
+    ...(lambdaCanary === undefined ? {} : { lambdaCanary: Number(lambdaCanary) }),
     ports,
     traceStorePort: port('--jaeger-port', values['jaeger-port']),
     thumbnails,

@@ -4,6 +4,7 @@ import { loadTemplate } from '@twin/lambda/dist/template/template';
 import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
+import { LAMBDA_CANARY_FILE, LAMBDA_CANARY_FUNCTION, routeLambdaCanary } from './lambda-canary';
 import { layoutMesh, type MeshLayout, type MeshOptions, REPO_ROOT, versionFaultEnv } from './mesh';
 import type { LogSink } from './child-process';
 import { httpUrl, resolvePort } from './ports';
@@ -54,6 +55,12 @@ export interface StackOptions {
    * call each other directly, one backend (v1).
    */
   mesh?: MeshOptions;
+  /**
+   * The Lambda canary: publish version 2 of the products function (lambda/canary.json) and send
+   * this percent (10, 50 or 100) of its invocations through the live alias to it. Without it the
+   * emulator publishes what LAMBDA_VERSIONS_FILE says, by default version 1 alone.
+   */
+  lambdaCanary?: number;
   /** Event redelivery timing; the defaults behave like MinIO's webhook queue. */
   delivery?: { firstDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
 }
@@ -189,10 +196,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       name: 'lambda',
       packageName: '@twin/lambda',
       port: options.ports.lambda,
-      env: storesEnv,
+      env: {
+        ...storesEnv,
+        ...(options.lambdaCanary === undefined ? {} : { LAMBDA_VERSIONS_FILE: LAMBDA_CANARY_FILE }),
+      },
       args: ['dist/emulator/main.js'],
       readyPath: '/__emulator/ready',
     });
+    if (options.lambdaCanary !== undefined) await routeLambdaCanary(lambda.url, options.lambdaCanary);
     const thumbnailer =
       options.thumbnails === 'lambda'
         ? undefined
@@ -299,7 +310,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       {
         name: 'lambda',
         url: lambda.url,
-        what: 'API Gateway emulation: /hello, /products (also under /Prod)',
+        what:
+          'API Gateway emulation: /hello, /products (also under /Prod)' +
+          (options.lambdaCanary === undefined
+            ? ''
+            : `; ${LAMBDA_CANARY_FUNCTION}:live ${100 - options.lambdaCanary}/${options.lambdaCanary} on versions 1/2`),
         pid: lambda.pid,
       },
       {

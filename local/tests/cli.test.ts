@@ -125,6 +125,7 @@ describe('npm start (local/dist/main.js)', () => {
     [['--thumbnails=cloud'], "--thumbnails: 'cloud' is not one of mesh, lambda, both"],
     [['--frontned-port', '1'], "Unknown option '--frontned-port'"],
     [['--canary', '25'], "--canary: '25' is not one of 10, 50, 100"],
+    [['--lambda-canary', '20'], "--lambda-canary: '20' is not one of 10, 50, 100"],
     [['--replicas', 'v1=2,v3=1'], "--replicas: 'v3=1' is not v1=N or v2=N with N from 0 to 10"],
     [['--replicas', 'v1=0,v2=0'], '--replicas: at least one backend pod is needed'],
   ])('explains %j and exits 2', (args, message) => {
@@ -139,6 +140,22 @@ describe('npm start (local/dist/main.js)', () => {
     expect(status).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).toContain('Usage: npm start');
+  });
+
+  it('refuses --lambda-canary beside LAMBDA_VERSIONS_FILE, which would name other versions', () => {
+    let status: number | null = null;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [MAIN, '--lambda-canary', '10'], {
+        stdio: 'pipe',
+        env: { ...process.env, LAMBDA_VERSIONS_FILE: 'lambda/canary.json' },
+      });
+    } catch (err) {
+      ({ status } = err as { status: number });
+      stderr = String((err as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(2);
+    expect(stderr).toContain('--lambda-canary publishes lambda/canary.json, and LAMBDA_VERSIONS_FILE');
   });
 
   it('names the problem when a port is taken', async () => {
