@@ -2,7 +2,7 @@
 // environment and memory each function gets.
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadTemplate, TEMPLATE_PATH } from '@twin/lambda';
+import { LOCAL_CREDENTIALS, loadTemplate, TEMPLATE_PATH } from '@twin/lambda';
 import { bundleFunctions, esbuildOptions } from '@twin/lambda/dist/bundle';
 import { build } from 'esbuild';
 import type { Cleanup } from './cleanup';
@@ -86,8 +86,7 @@ export function functionEnv(dynamodb: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    ...LOCAL_CREDENTIALS,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
     TABLE_NAME: 'products',
     LOG_LEVEL: 'info',

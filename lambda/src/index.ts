@@ -1,11 +1,5 @@
-export { FUNCTIONS_PATH, READY_PATH } from './emulator/server';
-export { INVOKE_PATH } from './emulator/invoke-api';
+export { FUNCTIONS_PATH } from './emulator/paths';
 export type { FunctionStats, ServiceStats } from './emulator/lambda-service';
 export type { PoolStats } from './emulator/environment-pool';
 export { loadTemplate, TEMPLATE_PATH } from './template/template';
-export {
-  LOCAL_CREDENTIALS,
-  type LocalStackRecord,
-  removeLocalStack,
-  writeLocalStack,
-} from './runtime/local-env';
+export { LOCAL_CREDENTIALS } from './runtime/local-env';

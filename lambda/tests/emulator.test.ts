@@ -14,6 +14,7 @@ import {
 import { startTestDynamo, type TestDynamo } from '../../tests/support/dynamo';
 import { type Emulator, startEmulator } from '../src/emulator/server';
 import { readVersionsFile } from '../src/emulator/versions';
+import { LOCAL_CREDENTIALS } from '../src/runtime/local-env';
 import { PNG_BYTES } from './fixtures/handlers';
 import { LAMBDA_DIR, requireBuilt, waitFor } from './helpers';
 
@@ -48,8 +49,7 @@ describe('emulator, serving template.yaml over HTTP', () => {
     [dynamo, store] = await Promise.all([startTestDynamo(), startObjectStore()]);
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      ...LOCAL_CREDENTIALS,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: store.endpoint,
       TABLE_NAME: await dynamo.table(),

@@ -12,12 +12,13 @@ import {
   sampleImage,
   startObjectStore,
 } from '../../packages/thumbnails/tests/fixtures';
+import { LOCAL_CREDENTIALS } from '../src/runtime/local-env';
 import { LAMBDA_DIR, loadHandlerModule } from './helpers';
 
 type ImageHandler = (event: S3Event) => Promise<{ results: RecordResult[] }>;
 
 const HANDLER = path.join(LAMBDA_DIR, 'src/handlers/imageProcessor');
-const credentials = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+const credentials = { AWS_REGION: 'us-east-1', ...LOCAL_CREDENTIALS };
 
 let store: ObjectStore;
 let handler: ImageHandler;

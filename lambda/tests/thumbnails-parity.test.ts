@@ -21,6 +21,7 @@ import {
   startObjectStore,
   truncatedJpeg,
 } from '../../packages/thumbnails/tests/fixtures';
+import { LOCAL_CREDENTIALS } from '../src/runtime/local-env';
 import { LAMBDA_DIR, loadHandlerModule } from './helpers';
 
 // The same S3 events to the thumbnailer's POST /events and to the Lambda imageProcessor, each over its
@@ -56,8 +57,7 @@ beforeAll(async () => {
     {
       AWS_ENDPOINT_URL_S3: lambdaStore.endpoint,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      ...LOCAL_CREDENTIALS,
       LOG_LEVEL: 'info',
     },
   ));

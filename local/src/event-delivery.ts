@@ -1,5 +1,5 @@
 import { backOff } from 'exponential-backoff';
-import { encodeEventKey } from '@twin/thumbnails';
+import { encodeEventKey, UPLOADS_PREFIX } from '@twin/thumbnails';
 import type { S3EventRecord } from './object-store';
 
 export interface EventTarget {
@@ -14,9 +14,6 @@ export interface DeliveryLog {
   retrying(target: string, key: string, attempt: number, reason: string): void;
   gaveUp(target: string, key: string, reason: string): void;
 }
-
-/** MinIO filters its webhook on this prefix, and the SAM template filters the S3 event on it. */
-export const EVENT_PREFIX = 'uploads/';
 
 /** A record as S3 (and MinIO) would send it: s3rver emits raw keys, S3 encodes them. */
 export function s3Record(record: S3EventRecord): S3EventRecord {
@@ -52,7 +49,8 @@ export interface DeliveryOptions {
 }
 
 /**
- * Delivers each ObjectCreated event under `uploads/` to every target, as MinIO's webhook does:
+ * Delivers each ObjectCreated event under `uploads/` (the prefix MinIO's webhook and the SAM
+ * template's S3 event filter on) to every target, as MinIO's webhook does:
  * a non-2xx answer or a refused connection is retried with exponential backoff, so a target that
  * is down gets its events once it is back.
  */
@@ -64,7 +62,7 @@ export class EventDelivery {
 
   accept(record: S3EventRecord): void {
     const key = record.s3.object.key;
-    if (!record.eventName.includes('ObjectCreated') || !key.startsWith(EVENT_PREFIX)) return;
+    if (!record.eventName.includes('ObjectCreated') || !key.startsWith(UPLOADS_PREFIX)) return;
     for (const target of this.options.targets) {
       const delivery = this.deliver(target, record).finally(() => this.pending.delete(delivery));
       this.pending.add(delivery);

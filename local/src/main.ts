@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { removeLocalStack, writeLocalStack } from '@twin/lambda';
+// The record's module alone: the package's index loads the whole emulator.
+import { removeLocalStack, writeLocalStack } from '@twin/lambda/dist/runtime/local-env';
 import { UsageError } from '@twin/service-kit/cli';
 import { onStopRequest } from '@twin/service-kit/lifecycle';
 import { CANARY_STAGES, type MeshOptions, parseReplicas } from './mesh';

@@ -2,11 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { LOCAL_CREDENTIALS } from '@twin/lambda/dist/runtime/local-env';
 import { httpUrl } from './ports';
 import { conformToS3 } from './s3-conformance';
 
-/** s3rver's own dev credentials; it accepts no others. */
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** s3rver's own dev credentials (it accepts no others), as the AWS SDK's clients take them. */
+export const S3RVER_CREDENTIALS = {
+  accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+  secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+};
 
 /** One record of an S3 event notification, as s3rver emits it (the key not yet encoded). */
 export interface S3EventRecord {
@@ -32,12 +36,31 @@ export interface LocalObjectStore {
   close(): Promise<void>;
 }
 
-/** s3rver in this process: the real S3 API on `host:port` (port 0: any free one), objects in a temporary folder. */
-export async function startObjectStore(
-  port: number,
-  bucket: string,
+export interface ObjectStoreOptions {
+  /** 0 for any free port. */
+  port: number;
+  /** Created empty at start. */
+  bucket: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /**
+   * s3rver as published, without `conformToS3` (conditional writes, paged listings...): for tests
+   * that show what the conformance layer changes.
+   */
+  asPublished?: boolean;
+}
+
+/**
+ * s3rver in this process: the real S3 API on `host:port`, objects in a temporary folder removed at
+ * close, made to follow S3 where s3rver does not (`conformToS3`) unless `asPublished`. The one
+ * object store of the local stack and of the tests.
+ */
+export async function startObjectStore({
+  port,
+  bucket,
   host = '127.0.0.1',
-): Promise<LocalObjectStore> {
+  asPublished = false,
+}: ObjectStoreOptions): Promise<LocalObjectStore> {
   const directory = await mkdtemp(path.join(tmpdir(), 'twin-s3-'));
   const listeners: Array<(record: S3EventRecord) => void> = [];
   let server: S3rver | undefined;
@@ -51,7 +74,7 @@ export async function startObjectStore(
       directory,
       configureBuckets: [{ name: bucket }],
     });
-    conformToS3(instance);
+    if (!asPublished) conformToS3(instance);
     instance.on('event', (event: { Records: S3EventRecord[] }) =>
       event.Records.forEach((record) => listeners.forEach((listener) => listener(record))),
     );

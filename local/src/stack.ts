@@ -1,5 +1,7 @@
 import { createDynamoClient, ensureTable } from '@twin/products';
-// The template reader alone: the package's index loads the whole emulator.
+// The modules it needs alone: the package's index loads the whole emulator.
+import { invokePath, READY_PATH } from '@twin/lambda/dist/emulator/paths';
+import { LOCAL_CREDENTIALS } from '@twin/lambda/dist/runtime/local-env';
 import { loadTemplate } from '@twin/lambda/dist/template/template';
 import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
@@ -114,11 +116,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const dynamo = await startDynamo(await resolvePort(options.ports.dynamodb, host), host);
     closers.push(() => dynamo.close());
     // Any credentials do for dynalite; s3rver insists on its own, so every service gets those.
-    const awsEnv = {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    };
+    const awsEnv = { AWS_REGION: REGION, ...LOCAL_CREDENTIALS };
     const dynamoClient = createDynamoClient({
       endpoint: dynamo.endpoint,
       region: REGION,
@@ -127,11 +125,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(async () => dynamoClient.destroy());
     await ensureTable(dynamoClient, options.tableName);
 
-    const objectStore = await startObjectStore(
-      await resolvePort(options.ports.s3, host),
-      options.bucket,
+    const objectStore = await startObjectStore({
+      port: await resolvePort(options.ports.s3, host),
+      bucket: options.bucket,
       host,
-    );
+    });
     closers.push(() => objectStore.close());
 
     const tracing = await stackTracing(
@@ -201,7 +199,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.lambdaCanary === undefined ? {} : { LAMBDA_VERSIONS_FILE: LAMBDA_CANARY_FILE }),
       },
       args: ['dist/emulator/main.js'],
-      readyPath: '/__emulator/ready',
+      readyPath: READY_PATH,
     });
     if (options.lambdaCanary !== undefined) await routeLambdaCanary(lambda.url, options.lambdaCanary);
     const thumbnailer =
@@ -261,7 +259,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // version. A function error comes back as X-Amz-Function-Error and is retried.
       const alias = loadTemplate().functions.find((fn) => fn.logicalId === IMAGE_FUNCTION)?.autoPublishAlias;
       const name = alias ? `${IMAGE_FUNCTION}:${alias}` : IMAGE_FUNCTION;
-      const url = `${lambda.url}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
+      const url = `${lambda.url}${invokePath(name)}`;
       targets.push({ name: 'lambda imageProcessor', url, body: lambdaS3Event });
     }
     const events = new EventDelivery({

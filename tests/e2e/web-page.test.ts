@@ -9,6 +9,7 @@ import type { BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { createS3Client } from '@twin/thumbnails';
 import { freePort, ServiceProcess, type Stack } from '../../local/src';
+import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
 import { startTestStack } from '../support/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
 import { launchBrowser, openPage, sampleImage, SCREENSHOTS } from './browser';
@@ -213,7 +214,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
     const s3 = createS3Client({
       endpoint: stack.endpoints.find((e) => e.name === 's3')?.url,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: S3RVER_CREDENTIALS,
     });
     const photo = await sharp(await sampleImage(640, 480))
       .jpeg()

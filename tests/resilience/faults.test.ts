@@ -7,6 +7,8 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import sharp from 'sharp';
 import { createS3Client, imageIdFor } from '@twin/thumbnails';
 import { freePort, ServiceProcess, type Stack } from '../../local/src';
+import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
+import { LOCAL_CREDENTIALS } from '../../lambda/src/runtime/local-env';
 import { startTestStack } from '../support/stack';
 import { sampleImage } from '../../packages/thumbnails/tests/fixtures';
 import {
@@ -56,7 +58,7 @@ describe('faults under load', () => {
     s3 = createS3Client({
       endpoint: stack.objectStore.endpoint,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: S3RVER_CREDENTIALS,
     });
   }, 60_000);
   afterAll(async () => {
@@ -244,8 +246,7 @@ describe('faults under load', () => {
         port,
         env: {
           AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'S3RVER',
-          AWS_SECRET_ACCESS_KEY: 'S3RVER',
+          ...LOCAL_CREDENTIALS,
           AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
           TABLE_NAME: 'products',
           FAULT_DELAY_MS: '2000',

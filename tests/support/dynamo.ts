@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import type { AddressInfo } from 'node:net';
 import { createDynamoClient, ensureTable } from '@twin/products';
+import { startDynamo } from '../../local/src/dynamodb';
+import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
 
 export interface TestDynamo {
   endpoint: string;
@@ -13,30 +13,26 @@ export interface TestDynamo {
 
 let tables = 0;
 
-/** A real DynamoDB API (dynalite) on a loopback port, for tests. */
+/** The local stack's dynalite on a free loopback port, with a client that does not retry, for tests. */
 export async function startTestDynamo(): Promise<TestDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dynamo = await startDynamo(0);
   const client = createDynamoClient({
-    endpoint,
+    endpoint: dynamo.endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: S3RVER_CREDENTIALS,
     maxAttempts: 1,
   });
   return {
-    endpoint,
+    endpoint: dynamo.endpoint,
     client,
     async table() {
       const name = `products-${process.pid}-${++tables}`;
       await ensureTable(client, name);
       return name;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        client.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    async close() {
+      client.destroy();
+      await dynamo.close();
+    },
   };
 }

@@ -6,9 +6,6 @@ import type { InvocationOrigin, InvokeResult, LambdaService } from './lambda-ser
 import { type PlatformTracing, triggerOf } from './platform-tracing';
 import { MAX_PAYLOAD_BYTES } from '../runtime/runtime-api';
 
-/** Lambda's Invoke operation: POST /2015-03-31/functions/{FunctionName}/invocations. */
-export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
-
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {
     statusCode,

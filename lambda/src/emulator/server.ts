@@ -15,14 +15,11 @@ import {
   toHttpResponse,
 } from './api-gateway';
 import { ALIAS_PATH, handleAlias } from './alias-api';
-import { INVOKE_PATH, InvokeApi, json, parseFunctionName } from './invoke-api';
+import { InvokeApi, json, parseFunctionName } from './invoke-api';
+import { FUNCTIONS_PATH, INVOKE_PATH, READY_PATH } from './paths';
 import { LambdaService, type ServiceStats } from './lambda-service';
 import { PlatformTracing } from './platform-tracing';
 import type { FunctionVersions } from './versions';
-
-export const READY_PATH = '/__emulator/ready';
-/** GET: the functions' environments, cold starts, throttles and concurrency (ServiceStats). */
-export const FUNCTIONS_PATH = '/__emulator/functions';
 
 export interface EmulatorOptions {
   /** Default 3000, as `sam local start-api`; 0 picks a free port. */

@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, encodeEventKey } from '@twin/thumbnails';
-import S3rver from 's3rver';
 import sharp from 'sharp';
-import { conformToS3 } from '../../../local/src/s3-conformance';
+import {
+  S3RVER_CREDENTIALS,
+  startObjectStore as startLocalObjectStore,
+} from '../../../local/src/object-store';
 
 export const BUCKET = 'images';
 
@@ -17,34 +16,23 @@ export interface ObjectStore {
 }
 
 /**
- * A real s3rver on a loopback port with the `images` bucket, made to follow S3 where s3rver does not
- * (conditional writes, paged listings) as the local stack's is, unless `asPublished`; and a client
- * configured as DESIGN.md requires.
+ * The local stack's s3rver on a free loopback port with the `images` bucket, following S3 where
+ * s3rver does not (conditional writes, paged listings) unless `asPublished`; and a client configured
+ * as DESIGN.md requires.
  */
 export async function startObjectStore({ asPublished = false } = {}): Promise<ObjectStore> {
-  const directory = await mkdtemp(join(tmpdir(), 'thumbnails-s3rver-'));
-  const server = new S3rver({
-    port: 0,
-    address: '127.0.0.1',
-    silent: true,
-    directory,
-    configureBuckets: [{ name: BUCKET }],
-  });
-  if (!asPublished) conformToS3(server);
-  const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const s3 = s3Client(endpoint);
+  const store = await startLocalObjectStore({ port: 0, bucket: BUCKET, asPublished });
+  const s3 = s3Client(store.endpoint);
   let closed = false;
   return {
     s3,
-    endpoint,
+    endpoint: store.endpoint,
     /** Stops the server (a store outage, for a test) and removes its files; again is a no-op. */
     async close() {
       if (closed) return;
       closed = true;
       s3.destroy();
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
+      await store.close();
     },
   };
 }
@@ -53,7 +41,7 @@ export function s3Client(endpoint: string, maxAttempts?: number): S3Client {
   return createS3Client({
     endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: S3RVER_CREDENTIALS,
     maxAttempts,
   });
 }
