@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { onStopRequest } from '@twin/service-kit/lifecycle';
 
 /** Something that can be stopped: a child process, a server. */
 export interface Stoppable {
@@ -35,18 +36,16 @@ export class Cleanup {
 
 /**
  * Runs a measurement with everything it starts registered for cleanup, which happens when it ends,
- * fails, or the user interrupts it (Ctrl-C exits 130 once the children are stopped).
+ * fails, or it is asked to stop (Ctrl-C, SIGTERM, SIGHUP: exit status 130 once the children are
+ * stopped).
  */
 export async function withCleanup<T>(work: (cleanup: Cleanup) => Promise<T>): Promise<T> {
   const cleanup = new Cleanup();
-  const stop = () => void cleanup.run().then(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const unsubscribe = onStopRequest(() => void cleanup.run().then(() => process.exit(130)));
   try {
     return await work(cleanup);
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    unsubscribe();
     await cleanup.run();
   }
 }

@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { onStopRequest } from '@twin/service-kit/lifecycle';
 import type { Cleanup } from './cleanup';
 import { ReadyChild } from './ready-child';
 
@@ -102,12 +103,11 @@ function main(): void {
     const { port } = server.address() as AddressInfo;
     process.stdout.write(`${JSON.stringify({ ready: `http://127.0.0.1:${port}` })}\n`);
   });
-  const stop = () => {
+  // SIGTERM from the bench, or the bench gone (its IPC channel closed).
+  onStopRequest(() => {
     server.close(() => process.exit(0));
     server.closeAllConnections();
-  };
-  process.on('SIGTERM', stop);
-  process.on('disconnect', stop);
+  });
 }
 
 if (require.main === module) main();

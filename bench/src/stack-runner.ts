@@ -2,6 +2,7 @@
 // stdout as one JSON line. The stack's in-process parts (dynalite, s3rver, event delivery) then
 // get their own event loop instead of sharing the load generator's.
 import { type MeshOptions, startStack, type ThumbnailsPath } from '@twin/local';
+import { onStopRequest } from '@twin/service-kit/lifecycle';
 
 export interface StackRunnerOptions {
   thumbnails: ThumbnailsPath;
@@ -52,19 +53,14 @@ async function main(): Promise<void> {
     mesh: options.mesh,
     log: options.forwardLogs ? (service, line) => write({ log: { service, line } }) : () => undefined,
   });
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
+  // A signal, or the bench going away (it crashed, or was killed: its IPC channel closes), takes the
+  // stack with it.
+  onStopRequest(() =>
     stack.stop().then(
       () => process.exit(0),
       () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // The parent going away (it crashed, or was killed) takes the stack with it.
-  process.on('disconnect', stop);
+    ),
+  );
   const pids: Record<string, number> = { stack: process.pid };
   for (const [name, service] of stack.services) if (service.pid) pids[name] = service.pid;
   write({

@@ -1,6 +1,7 @@
 // Shared by the resilience suite: memory of the services' processes, a bounded request pool that
 // records every answer, and the check that no answer leaks internals.
 import { readFileSync } from 'node:fs';
+import { runPool as runTasks } from '../../services/frontend/web/lib';
 
 /** Resident set size of a process in KiB, from /proc/<pid>/status (VmRSS). */
 export function rssKiB(pid: number): number {
@@ -56,7 +57,8 @@ export interface PooledResult {
 
 /**
  * Runs `task` from `concurrency` workers until `stop()` says so, recording every outcome: a load
- * generator that keeps each answer, for the fault tests (autocannon only keeps aggregates).
+ * generator that keeps each answer, for the fault tests (autocannon only keeps aggregates). The
+ * workers are the page's own pool (the canary panel's), stopped through its abort signal.
  */
 export async function runPool(
   concurrency: number,
@@ -65,10 +67,12 @@ export async function runPool(
 ): Promise<PooledResult[]> {
   const results: PooledResult[] = [];
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (!stop(performance.now() - started, results.length)) {
-      const index = next++;
+  const enough = new AbortController();
+  await runTasks(
+    Number.POSITIVE_INFINITY,
+    concurrency,
+    async (index) => {
+      if (stop(performance.now() - started, results.length)) return enough.abort();
       const at = performance.now() - started;
       try {
         const answer = await task(index);
@@ -76,9 +80,9 @@ export async function runPool(
       } catch (err) {
         results.push({ at, ms: performance.now() - started - at, status: 0, error: String(err) });
       }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+    },
+    enough.signal,
+  );
   return results.sort((a, b) => a.at - b.at);
 }
 

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '@twin/service-kit/cli';
 import { MeshConfigError } from '../errors';
 import { listStages, loadMeshConfig, type MeshConfig } from '../load';
 import { resolveRoutes, virtualServiceFor } from '../policy';
@@ -26,8 +27,6 @@ with the overlay of one stage, as istiod would program the sidecars, into DIR/<a
 
 Exit status: 0 done (or, with --check, every file is current); 1 a file differs, or the resources do not
 load or cannot be rendered (each problem named by file and field); 2 bad usage.`;
-
-class UsageError extends Error {}
 
 /** Each stage's split of `host`: `<stage> <subset>=<weight> ...`, or `<stage> mixed` when its routes differ. */
 function splits(root: string, host: string): string[] {
