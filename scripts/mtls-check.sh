@@ -90,6 +90,27 @@ check() {
   if [ "$1" = pass ]; then echo "PASS: $2"; else echo "FAIL: $2"; failures=$((failures + 1)); fi
 }
 
+# Step 2's verdict on the answer to a plaintext call: under STRICT mTLS the backend gives none.
+check_plaintext_refused() {
+  indent "$1"
+  if grep -q '"service"' <<<"$1"; then
+    check fail "the backend answered a plaintext call: STRICT mTLS is not in force"
+  else
+    check pass "the plaintext call got no answer"
+  fi
+}
+
+# The summary and the exit status: 1 when any check failed.
+finish() {
+  echo
+  if [ "$failures" -gt 0 ]; then
+    echo "$failures check(s) failed"
+    exit 1
+  fi
+  echo "mTLS and the authorization policy hold."
+  exit 0
+}
+
 if [ "$target" = local ]; then
   admin=${MESH_ADMIN_URL:-http://localhost:15000}
   admin=${admin%/}
@@ -123,13 +144,7 @@ if [ "$target" = local ]; then
   echo
   inbound=$(jq -r '[.[] | select(.labels.app == "backend")][0] | "\(.name) \(.listeners.inbound)"' <<<"$proxies")
   echo "2. plaintext call to ${inbound% *}'s sidecar (127.0.0.1:${inbound#* })"
-  answer=$(curl -sS -m 5 "http://127.0.0.1:${inbound#* }/version" 2>&1 || true)
-  indent "$answer"
-  if grep -q '"service"' <<<"$answer"; then
-    check fail "the backend answered a plaintext call: STRICT mTLS is not in force"
-  else
-    check pass "the plaintext call got no answer"
-  fi
+  check_plaintext_refused "$(curl -sS -m 5 "http://127.0.0.1:${inbound#* }/version" 2>&1 || true)"
 
   echo
   outbound=$(jq -r '.[] | select(.name == "thumbnailer") | .listeners.outbound.backend // empty' <<<"$proxies")
@@ -141,10 +156,7 @@ if [ "$target" = local ]; then
   else
     check fail "expected 403 RBAC: access denied for a caller other than the frontend"
   fi
-  echo
-  if [ "$failures" -gt 0 ]; then echo "$failures check(s) failed"; exit 1; fi
-  echo "mTLS and the authorization policy hold."
-  exit 0
+  finish
 fi
 
 if [ "$dry_run" -eq 1 ]; then
@@ -193,14 +205,8 @@ fi
 
 echo
 echo "2. plaintext call from $probe_ns (no sidecar) to backend.$namespace"
-answer=$("${kubectl[@]}" run "$probe_pod" -n "$probe_ns" --rm -i --restart=Never --quiet --image="$image" -- \
-  curl -sS -m 5 "http://backend.$namespace/version" 2>&1 || true)
-indent "$answer"
-if grep -q '"service"' <<<"$answer"; then
-  check fail "the backend answered a plaintext call: STRICT mTLS is not in force"
-else
-  check pass "the plaintext call got no answer"
-fi
+check_plaintext_refused "$("${kubectl[@]}" run "$probe_pod" -n "$probe_ns" --rm -i --restart=Never --quiet \
+  --image="$image" -- curl -sS -m 5 "http://backend.$namespace/version" 2>&1 || true)"
 
 echo
 echo "3. the thumbnailer's identity calling the backend"
@@ -212,9 +218,4 @@ else
   check fail "expected 403 for a caller other than the frontend"
 fi
 
-echo
-if [ "$failures" -gt 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "mTLS and the authorization policy hold."
+finish
