@@ -158,11 +158,12 @@ describe('retries and outlier detection', () => {
   const policy = copyPolicy();
   let mesh: Mesh;
   beforeAll(async () => {
-    // A short ejection, so that the return is seen within the test.
+    // A short ejection, so that the return is seen within the test, yet long enough that a busy
+    // machine's slow requests do not see the pod come back while the test still expects it out.
     policy.edit('k8s/istio/destination-rule-backend.yaml', (text) =>
       text
         .replace('interval: 10s', 'interval: 500ms')
-        .replace('baseEjectionTime: 30s', 'baseEjectionTime: 3s'),
+        .replace('baseEjectionTime: 30s', 'baseEjectionTime: 10s'),
     );
     mesh = await startMesh(policy.root);
   }, 30_000);
@@ -202,19 +203,27 @@ describe('retries and outlier detection', () => {
     failing.status = 503;
     const answers: number[] = [];
     let ejectedAt = 0;
-    for (let i = 0; i < 120; i++) {
+    let hitsAtEjection = 0;
+    for (let i = 0; i < 200 && !ejectedAt; i++) {
       const res = await fetch(`${mesh.backendUrl}/version`);
       answers.push(res.status);
       await res.text();
-      if (!ejectedAt && mesh.stat('frontend', `${v1}outlier_detection.ejections_active`) === 1)
+      if (mesh.stat('frontend', `${v1}outlier_detection.ejections_active`) === 1) {
         ejectedAt = Date.now();
+        hitsAtEjection = failing.hits;
+      }
     }
     // Reads are retried on another v1 pod (previous hosts), so no caller sees the failures.
     expect(answers.filter((status) => status !== 200)).toEqual([]);
-    expect(failing.hits).toBe(5);
     expect(ejectedAt).toBeGreaterThan(0);
-    expect(mesh.stat('frontend', `${v1}outlier_detection.ejections_active`)).toBe(1);
+    expect(hitsAtEjection).toBe(5);
     expect(mesh.stat('frontend', `${v1}outlier_detection.ejections_enforced_total`)).toBe(1);
+    // While ejected, the pod gets no traffic: more hits only once it has returned.
+    await load(mesh.backendUrl, 20, 1);
+    const stillEjected = mesh.stat('frontend', `${v1}outlier_detection.ejections_active`) === 1;
+    expect({ stillEjected, hits: failing.hits }).toEqual(
+      stillEjected ? { stillEjected, hits: 5 } : { stillEjected, hits: expect.any(Number) },
+    );
     const frontend = mesh.plane.proxy('frontend')!;
     expect(
       frontend
@@ -229,8 +238,8 @@ describe('retries and outlier detection', () => {
       30_000,
       'the return',
     );
-    // Ejected for baseEjectionTime (3 s): not back before, whatever the sweeps in between.
-    expect(Date.now() - ejectedAt).toBeGreaterThanOrEqual(2000);
+    // Ejected for baseEjectionTime (10 s): not back before, whatever the sweeps in between.
+    expect(Date.now() - ejectedAt).toBeGreaterThanOrEqual(9000);
     await load(mesh.backendUrl, 60, 1);
     expect(failing.hits).toBeGreaterThan(5);
   }, 90_000);
@@ -249,9 +258,10 @@ describe('retries and outlier detection', () => {
       ejected = mesh.stat('frontend', `cluster.${BACKEND_V1}.outlier_detection.ejections_active`) === 1;
     }
     expect(ejected).toBe(true);
-    // Each try that went to the stopped pod waited out the 1.5 s per-try timeout, then another pod answered.
+    // Each try that went to the stopped pod waited out the 1.5 s per-try timeout, then another pod
+    // answered (a busy machine may make other requests slow too, never fewer).
     expect(stopped.hits).toBe(5);
-    expect(slow).toHaveLength(5);
+    expect(slow.length).toBeGreaterThanOrEqual(5);
     expect(mesh.stat('frontend', `cluster.${BACKEND_V1}.upstream_rq_per_try_timeout`)).toBeGreaterThanOrEqual(
       5,
     );
