@@ -273,6 +273,11 @@ export async function routeRequest(
   }
   log.upstreamCluster = cluster.policy.name;
   const stat = (name: string) => ctx.stats.inc(`${cluster.statPrefix}${name}`);
+  // Envoy's answer when the route's timeout (or a per-try timeout, on the last try) runs out: 504 UT.
+  const upstreamTimeout = (details: string, flags: ResponseFlag[] = []) => {
+    stat('upstream_rq_timeout');
+    return reply(504, 'upstream request timeout', [...flags, RESPONSE_FLAGS.upstreamRequestTimeout], details);
+  };
 
   let body: RequestBody;
   try {
@@ -307,13 +312,7 @@ export async function routeRequest(
         { 'x-envoy-overloaded': 'true' },
       );
     }
-    stat('upstream_rq_timeout');
-    return reply(
-      504,
-      'upstream request timeout',
-      [RESPONSE_FLAGS.upstreamRequestTimeout],
-      'response_timeout',
-    );
+    return upstreamTimeout('response_timeout');
   }
   ctx.stats.set(`${cluster.statPrefix}upstream_rq_pending_active`, cluster.breaker.pendingCount);
 
@@ -345,13 +344,7 @@ export async function routeRequest(
       }
       if (overall.signal.aborted && routeTimer && !res.destroyed) {
         if (outcome.kind === 'response') outcome.response.body.destroy();
-        stat('upstream_rq_timeout');
-        return reply(
-          504,
-          'upstream request timeout',
-          [RESPONSE_FLAGS.upstreamRequestTimeout],
-          'response_timeout',
-        );
+        return upstreamTimeout('response_timeout');
       }
       if (outcome.kind === 'failure' && outcome.result.localOrigin === 'timeout')
         stat('upstream_rq_per_try_timeout');
@@ -386,13 +379,7 @@ export async function routeRequest(
 
       if (outcome.kind === 'failure') {
         if (outcome.result.localOrigin === 'timeout') {
-          stat('upstream_rq_timeout');
-          return reply(
-            504,
-            'upstream request timeout',
-            [...flags, RESPONSE_FLAGS.upstreamRequestTimeout],
-            'upstream_per_try_timeout',
-          );
+          return upstreamTimeout('upstream_per_try_timeout', flags);
         }
         const failure =
           outcome.result.localOrigin === 'connect-failure'
