@@ -14,6 +14,11 @@ const project = (dir, displayName, testMatch = ['<rootDir>/tests/**/*.test.ts'])
       __dirname,
       'packages/$1/src',
     ),
+    // Subpath exports (@twin/service-kit/config) too; package.json stays the package's own file.
+    '^@twin/(observability|service-kit|products|thumbnails|mesh|canary)/(?!package\\.json$)(.+)$': path.join(
+      __dirname,
+      'packages/$1/src/$2',
+    ),
   },
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { NEWEST_FIRST } from '@twin/products';
 import { ApiRouter } from '../src/emulator/api-gateway';
 import { loadTemplate } from '../src/template/template';
 import { LAMBDA_DIR } from './helpers';
@@ -70,7 +71,7 @@ describe('template.yaml', () => {
       expect(path.basename(spec.entryPoint, '.ts')).toBe(file);
       expect(spec.entryPath.startsWith(path.join(LAMBDA_DIR, 'src', 'handlers'))).toBe(true);
       const source = readFileSync(spec.entryPath, 'utf8');
-      expect(source).toContain(`export const ${exportName} = async`);
+      expect(source).toMatch(new RegExp(`^export const ${exportName} = `, 'm'));
     }
   });
 
@@ -147,7 +148,20 @@ describe('template.yaml', () => {
       },
     ]);
     expect(resources.ProductsFunction!.Properties.Policies).toEqual([
-      { DynamoDBCrudPolicy: { TableName: { Ref: 'ProductsTable' } } },
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            Resource: { 'Fn::GetAtt': ['ProductsTable', 'Arn'] },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Sub': `\${ProductsTable.Arn}/index/${NEWEST_FIRST.indexName}` },
+          },
+        ],
+      },
     ]);
     expect(resources.HelloFunction!.Properties.Policies).toBeUndefined();
   });
@@ -164,12 +178,27 @@ describe('template.yaml', () => {
     expect(fn('ImageProcessorFunction').maximumRetryAttempts).toBe(2);
   });
 
-  it('stores products in an on-demand table keyed by id', () => {
+  it('stores products in an on-demand table keyed by id, with the newest-first index the code queries', () => {
+    const { indexName, partitionAttribute, sortAttribute } = NEWEST_FIRST;
     expect(resources.ProductsTable).toEqual({
       Type: 'AWS::DynamoDB::Table',
       Properties: {
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: partitionAttribute, AttributeType: 'S' },
+          { AttributeName: sortAttribute, AttributeType: 'S' },
+        ],
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: indexName,
+            KeySchema: [
+              { AttributeName: partitionAttribute, KeyType: 'HASH' },
+              { AttributeName: sortAttribute, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
       },
     });

@@ -121,7 +121,7 @@ function thumbnailLines(lines: string[]): unknown[] {
       (line) =>
         typeof line.msg === 'string' && /thumbnail|notification|object store/.test(line.msg as string),
     )
-    .map(({ time: _t, pid: _p, hostname: _h, name: _n, service: _s, err, ...line }) => ({
+    .map(({ time: _t, pid: _p, hostname: _h, name: _n, service: _s, request_id: _r, err, ...line }) => ({
       ...line,
       ...(err ? { err: (err as { type?: string }).type } : {}),
     }));

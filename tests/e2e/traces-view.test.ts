@@ -82,7 +82,7 @@ describe('the Traces view in headless Chromium (local stack with its trace store
       ['frontend: GET /api/products', 0],
       ['frontend: GET', 1],
       ['backend: GET /products', 2],
-      ['backend: DynamoDB.Scan', 3],
+      ['backend: DynamoDB.Query', 3],
     ]);
     // One time axis: each span starts no earlier than its parent.
     expect(rows.map((r) => r.offset)).toEqual([...rows.map((r) => r.offset)].sort((a, b) => a - b));
@@ -98,9 +98,9 @@ describe('the Traces view in headless Chromium (local stack with its trace store
     await page.keyboard.press('Enter');
     const detail = page.locator('#span-detail');
     await detail.waitFor();
-    await expect(detail.locator('h4').textContent()).resolves.toBe('backend: DynamoDB.Scan');
+    await expect(detail.locator('h4').textContent()).resolves.toBe('backend: DynamoDB.Query');
     await expect(detail.locator('tr', { hasText: 'rpc.method' }).locator('td').textContent()).resolves.toBe(
-      'Scan',
+      'Query',
     );
     await expect(page.locator('#waterfall button[aria-pressed="true"]').count()).resolves.toBe(1);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'traces-waterfall-1280.png'), fullPage: true });

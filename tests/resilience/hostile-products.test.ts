@@ -13,12 +13,14 @@ import {
   MAX_NAME_LENGTH,
   MAX_PRODUCT_BODY_BYTES,
   type Product,
+  type ProductKey,
   ProductStore,
 } from '@twin/products';
 import { createBackendApp } from '../../services/backend/src/app';
 import { ApiRouter, buildProxyEvent } from '../../lambda/src/emulator/api-gateway';
 import { loadTemplate } from '../../lambda/src/template/template';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { sendRaw } from '../support/raw-http';
 import { expectNoLeak } from './support';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -68,20 +70,32 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-// --- what may be stored, and what must be accepted
+// --- what may be stored, and what must be accepted: the rules, restated independently
 
 const LONE_SURROGATE = /\p{Cs}/u;
-/** Names are measured in characters (code points), as zod measures strings. */
-const characters = (text: string) => [...text].length;
+const CONTROL = /\p{Cc}/u;
+const BIDI_OVERRIDE = /[\u202A-\u202E\u2066-\u2069]/u;
+const VISIBLE = /(?!\p{Default_Ignorable_Code_Point})[\p{L}\p{N}\p{P}\p{S}]/u;
+const segmenter = new Intl.Segmenter('und', { granularity: 'grapheme' });
+/** Names are measured in the characters a person sees: grapheme clusters. */
+const characters = (text: string) => [...segmenter.segment(text)].length;
+
+/** Whether a name, as stored (NFC, trimmed), is one the API may hold. */
+function nameProblem(name: string): string | undefined {
+  if (name !== name.normalize('NFC') || name !== name.trim() || name.length < 1) return 'name not normalised';
+  if (characters(name) > MAX_NAME_LENGTH || LONE_SURROGATE.test(name)) return 'name too long or ill-formed';
+  if (CONTROL.test(name) || BIDI_OVERRIDE.test(name) || !VISIBLE.test(name)) return 'name not visible text';
+  return undefined;
+}
 
 /** Whether a stored (or answered) product is one the API may ever hold. */
 function productProblem(value: unknown): string | undefined {
   const p = value as Partial<Product>;
   if (!p || typeof p !== 'object') return 'not an object';
   if (Object.keys(p).sort().join() !== 'createdAt,id,name,price') return `fields ${Object.keys(p).join()}`;
-  if (typeof p.name !== 'string' || p.name !== p.name.trim() || p.name.length < 1) return 'name not trimmed';
-  if (characters(p.name) > MAX_NAME_LENGTH || LONE_SURROGATE.test(p.name))
-    return 'name too long or ill-formed';
+  if (typeof p.name !== 'string') return 'name not a string';
+  const problem = nameProblem(p.name);
+  if (problem) return problem;
   if (typeof p.price !== 'number' || !Number.isFinite(p.price) || p.price < 0 || p.price > MAX_PRICE)
     return `price ${p.price}`;
   if (p.price !== 0 && p.price < MIN_POSITIVE_PRICE) return `price ${p.price} underflows`;
@@ -101,11 +115,8 @@ function acceptable(text: string | undefined): boolean {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
   const { name, price, ...rest } = body as Record<string, unknown>;
   if (Object.keys(rest).length > 0 || typeof name !== 'string' || typeof price !== 'number') return false;
-  const trimmed = name.trim();
   return (
-    trimmed.length >= 1 &&
-    characters(trimmed) <= MAX_NAME_LENGTH &&
-    !LONE_SURROGATE.test(trimmed) &&
+    nameProblem(name.normalize('NFC').trim()) === undefined &&
     Number.isFinite(price) &&
     price >= 0 &&
     price <= MAX_PRICE &&
@@ -113,10 +124,13 @@ function acceptable(text: string | undefined): boolean {
   );
 }
 
-/** The text a UTF-8 body stands for, or undefined when the bytes are not UTF-8 (JSON must be). */
+/**
+ * The text a UTF-8 body stands for, a byte order mark dropped (RFC 8259 lets a parser ignore it),
+ * or undefined when the bytes are not UTF-8 (JSON must be).
+ */
 function utf8(bytes: Uint8Array): string | undefined {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return undefined;
   }
@@ -128,6 +142,8 @@ const names = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', minLength: 190, maxLength: 210 }),
   fc.constantFrom('Laptop', '  padded  ', ' ', '', '\u0000', '\ud800', 'a\udfff', '😀'.repeat(101)),
+  // Invisible, reordering, composed and long-in-code-points names.
+  fc.constantFrom('\u200b\u200b', '\u3164', 'a\u202eb', 'Cafe\u0301', '👨‍👩‍👧‍👦'.repeat(40), '😀'.repeat(201)),
   fc.jsonValue({ maxDepth: 1 }),
 );
 const prices = fc.oneof(
@@ -218,17 +234,22 @@ async function checkAnswer(
   if ((answer.status === 201) !== acceptable(text)) throw new Error(`oracle disagrees: ${context}`);
 }
 
+/**
+ * One POST on a connection of its own: reusing an idle keep-alive connection races the server's
+ * keep-alive timeout on a busy machine, and a POST that loses the race is reset, not answered.
+ */
 async function viaBackend(bytes: Buffer, contentType: string | undefined): Promise<Answer> {
-  const response = await fetch(`${backend}/products`, {
+  const {
+    status,
+    contentType: type,
+    body,
+  } = await sendRaw(backend, {
     method: 'POST',
+    path: '/products',
     headers: contentType ? { 'content-type': contentType } : {},
-    body: new Uint8Array(bytes),
+    body: bytes,
   });
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type') ?? undefined,
-    body: await response.text(),
-  };
+  return { status, contentType: type, body };
 }
 
 async function viaLambda(event: APIGatewayProxyEvent): Promise<Answer> {
@@ -269,7 +290,7 @@ describe('POST /products with hostile bodies (fast-check)', () => {
       }),
       { numRuns: 400, examples: KNOWN },
     );
-  }, 120_000);
+  }, 600_000);
 
   it('the Lambda handler does the same for every API Gateway event', async () => {
     await fc.assert(
@@ -280,7 +301,7 @@ describe('POST /products with hostile bodies (fast-check)', () => {
       }),
       { numRuns: 400, examples: [...KNOWN, [KNOWN[0]![0], 'application/octet-stream']] },
     );
-  }, 120_000);
+  }, 600_000);
 
   it('the Lambda handler survives any string or base64 body in the event itself', async () => {
     const events = fc.oneof(
@@ -300,7 +321,7 @@ describe('POST /products with hostile bodies (fast-check)', () => {
       }),
       { numRuns: 300 },
     );
-  }, 120_000);
+  }, 600_000);
 
   it('both shells give the same answer to the same JSON text', async () => {
     const strip = (answer: Answer) => {
@@ -319,16 +340,16 @@ describe('POST /products with hostile bodies (fast-check)', () => {
       }),
       { numRuns: 200 },
     );
-  }, 120_000);
+  }, 600_000);
 
   it('left nothing invalid in the table', async () => {
     const items: Product[] = [];
-    let cursor: string | undefined;
+    let after: ProductKey | undefined;
     do {
-      const page = await store.list(100, cursor);
+      const page = await store.list(100, after);
       items.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+      after = page.last;
+    } while (after);
     expect(items.length).toBeGreaterThan(0);
     expect(items.map(productProblem).filter(Boolean)).toEqual([]);
   });

@@ -238,21 +238,26 @@ describe('decompression bombs', () => {
   });
 
   it.each([
-    ['frontend', '/api/products', 16 * 1024],
-    ['backend', '/products', 16 * 1024],
-    ['thumbnailer', '/events', 256 * 1024],
-  ])('%s %s refuses a gzip body that inflates past its limit with 413', async (service, path, limit) => {
-    // 8 MiB of spaces in about 8 KiB: 500 times the products limit.
-    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, ' '), { level: 9 });
-    expect(bomb.length).toBeLessThan(limit);
-    const answer = await call(url(service, path), {
-      method: 'POST',
-      headers: { ...json, 'content-encoding': 'gzip' },
-      body: new Uint8Array(bomb),
-    });
-    expectJsonError(answer, 413);
-    await expectAlive();
-  });
+    // The products API reads the bytes as sent, as the Lambda function behind API Gateway does:
+    // a content coding is refused (415) before anything could inflate it.
+    ['frontend', '/api/products', 16 * 1024, 415],
+    ['backend', '/products', 16 * 1024, 415],
+    ['thumbnailer', '/events', 256 * 1024, 413],
+  ])(
+    '%s %s refuses a gzip body that inflates past its %d-byte limit with %d',
+    async (service, path, limit, status) => {
+      // 8 MiB of spaces in about 8 KiB: 500 times the products limit.
+      const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, ' '), { level: 9 });
+      expect(bomb.length).toBeLessThan(limit);
+      const answer = await call(url(service, path), {
+        method: 'POST',
+        headers: { ...json, 'content-encoding': 'gzip' },
+        body: new Uint8Array(bomb),
+      });
+      expectJsonError(answer, status);
+      await expectAlive();
+    },
+  );
 
   it('frontend POST /api/images: a gzip-encoded upload is not inflated, and is refused', async () => {
     const image = await sampleImage('png', 64, 64);

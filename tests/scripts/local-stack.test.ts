@@ -162,7 +162,7 @@ describe('scripts against the local stack', () => {
       expect(result.stdout).toContain('20 of 20 answered 2xx');
       expect(result.stdout).toMatch(/^frontend {2}GET \/api\/products .* <- frontend$/m);
       expect(result.stdout).toMatch(/^ +└─ backend {2}GET \/products .* <- backend$/m);
-      expect(result.stdout).toMatch(/^ +└─ backend {2}DynamoDB\.Scan .* <- database$/m);
+      expect(result.stdout).toMatch(/^ +└─ backend {2}DynamoDB\.Query .* <- database$/m);
       expect(result.stdout).toContain('PASS: frontend -> backend -> DynamoDB is one trace in Jaeger.');
       // The tree's trace is the store's: the query API returns it by id, with all its spans.
       const traceId = /^trace ([0-9a-f]{32}) \((\d+) spans\)$/m.exec(result.stdout);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from '../runtime/context';
-import type { ApiRoute, ApiSettings, FunctionSpec } from '../template/template';
+import { type ApiRoute, type ApiSettings, type FunctionSpec, isDict } from '../template/template';
 
 /** The implicit API's stage in AWS (…/Prod/hello); the emulator serves /Prod/hello and /hello alike. */
 export const STAGE = 'Prod';
@@ -161,7 +161,9 @@ export function buildProxyEvent(
   const header = (name: string) =>
     Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
 
-  const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+  // Everything after the first '?' is the query string, further '?' included.
+  const queryStart = request.url.indexOf('?');
+  const query = new URLSearchParams(queryStart < 0 ? '' : request.url.slice(queryStart + 1));
   const queryStringParameters: Record<string, string> = {};
   const multiValueQueryStringParameters: Record<string, string[]> = {};
   for (const [name, value] of query) {
@@ -225,9 +227,6 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-type Dict = Record<string, unknown>;
-const isDict = (value: unknown): value is Dict =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isHeaderValue = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
 
 /**

@@ -8,7 +8,7 @@ import {
   thumbnailEnvSchema,
   thumbnailOptionsFrom,
 } from '@twin/thumbnails';
-import { handlerLogger } from '../runtime/logger';
+import { handlerLogger, withInvocationLogContext } from '../runtime/logger';
 
 // Once per container: the S3 client keeps its connections; a bad setting fails the init, naming it.
 const config = readConfig(thumbnailEnvSchema);
@@ -21,10 +21,12 @@ const events = createThumbnailEvents(
  * S3 ObjectCreated on uploads/ -> thumbnails/, every record of the event, through the same entry as
  * the thumbnailer's POST /events: its 200 body is returned; anything else fails the invocation (an
  * object store failure, so Lambda retries the event and then sends it to the on-failure destination;
- * or an event that is not an S3 notification).
+ * or an event that is not an S3 notification). Its log lines carry the invocation's request id.
  */
-export const handler = async (event: S3Event): Promise<{ results: RecordResult[] }> => {
-  const response = await events.handle(event);
-  if (response.statusCode !== 200) throw response.error;
-  return response.body;
-};
+export const handler = withInvocationLogContext(
+  async (event: S3Event): Promise<{ results: RecordResult[] }> => {
+    const response = await events.handle(event);
+    if (response.statusCode !== 200) throw response.error;
+    return response.body;
+  },
+);

@@ -116,9 +116,11 @@ const cloudFormationTags: Tags = INTRINSICS.flatMap((name) => {
   ];
 });
 
-type Dict = Record<string, unknown>;
+/** A JSON or YAML object: what the template, events and proxy results are made of. */
+export type Dict = Record<string, unknown>;
 
-const isDict = (value: unknown): value is Dict =>
+/** Whether `value` is an object that is not null nor an array: the lambda workspace's one guard. */
+export const isDict = (value: unknown): value is Dict =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function dict(value: unknown): Dict {

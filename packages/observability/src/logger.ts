@@ -1,11 +1,13 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { currentRequestId } from './request-context';
 
 export type { Logger } from 'pino';
 
 /**
- * JSON logs whose lines carry the active span's trace_id and span_id, so logs and traces join up;
- * to stdout unless a destination is given.
+ * JSON logs whose lines carry the active span's trace_id and span_id, so logs and traces join up,
+ * and the id of the request being served (`request_id`: x-request-id in a service, the Lambda
+ * request id in a function), so every line of one request can be found.
  */
 export function createLogger(
   service: string,
@@ -19,10 +21,12 @@ export function createLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
+      const requestId = currentRequestId();
+      const request = requestId ? { request_id: requestId } : {};
       const context = trace.getActiveSpan()?.spanContext();
-      if (!context || !isSpanContextValid(context)) return {};
+      if (!context || !isSpanContextValid(context)) return request;
       const { traceId, spanId, traceFlags } = context;
-      return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
+      return { ...request, trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
     },
   };
   // stdout written synchronously: each line is out before the next statement, and nothing is left to

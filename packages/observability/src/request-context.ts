@@ -22,8 +22,21 @@ export function requestContext() {
   };
 }
 
+let invocationRequestId: string | undefined;
+
+/**
+ * Sets (or, with undefined, clears) the id of the invocation a Lambda execution environment is
+ * running. Lambda runs one invocation at a time in an environment, so one value for the process is
+ * that invocation's, as Powertools for AWS Lambda keeps its per-invocation log keys; and it costs
+ * nothing, where an AsyncLocalStorage would slow every promise of a cold invocation (Node 20).
+ */
+export function setInvocationRequestId(requestId: string | undefined): void {
+  invocationRequestId = requestId;
+}
+
+/** The id of the request being served (requestContext) or of the invocation running, if any. */
 export function currentRequestId(): string | undefined {
-  return requestIds.getStore();
+  return requestIds.getStore() ?? invocationRequestId;
 }
 
 /** Headers an outbound call must carry for the mesh; trace headers are added by the instrumentation. */

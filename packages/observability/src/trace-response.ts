@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, isSpanContextValid, type SpanContext, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, type SpanContext, trace, TraceFlags } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { isTracingOn } from './tracing';
 
 /**
  * W3C Trace Context Level 2 response header: tells the caller which trace its request joined, so
@@ -16,15 +17,25 @@ export function traceResponseValue(spanContext: SpanContext): string | undefined
 }
 
 /**
- * Middleware: sets `traceresponse` to this service's server span. The HTTP instrumentation's span is
- * the one Jaeger shows for the request (the active span may be an Express middleware's child).
+ * Middleware: sets `traceresponse` to this service's server span, and only to a span this service
+ * records and exports: tracing on (`tracingOn`, by default whether startTracing set up an exporter),
+ * the span recording and sampled. An unsampled caller, or tracing off, gets no header: a service
+ * never names a trace or a span nobody can look up. The HTTP instrumentation's span is the one
+ * Jaeger shows for the request (the active span may be an Express middleware's child).
  */
-export function traceResponse() {
+export function traceResponse(tracingOn: () => boolean = isTracingOn) {
   return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const active = context.active();
     const rpc = getRPCMetadata(active);
     const span = rpc?.type === RPCType.HTTP ? rpc.span : trace.getSpan(active);
-    const value = span && traceResponseValue(span.spanContext());
+    const spanContext = span?.spanContext();
+    const recorded =
+      span !== undefined &&
+      spanContext !== undefined &&
+      tracingOn() &&
+      span.isRecording() &&
+      (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+    const value = recorded ? traceResponseValue(spanContext) : undefined;
     if (value) res.setHeader(TRACE_RESPONSE_HEADER, value);
     next();
   };

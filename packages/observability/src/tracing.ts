@@ -98,6 +98,15 @@ export function startTracing(
   started = { provider, disableInstrumentations };
 }
 
+/**
+ * Whether this process's spans go anywhere: startTracing ran with an exporter. With
+ * OTEL_TRACES_EXPORTER=none trace context is still propagated to the calls a request makes (so a
+ * mesh's proxies can continue the trace), but nothing is recorded that anyone can look up.
+ */
+export function isTracingOn(): boolean {
+  return started?.provider !== undefined;
+}
+
 /** Flushes pending spans and stops tracing; a no-op when tracing was never started. */
 export async function shutdownTracing(): Promise<void> {
   const running = started;

@@ -41,6 +41,21 @@ describe('createLogger', () => {
     expect(lines[1]).not.toHaveProperty('trace_id');
   });
 
+  it("carries the id of the request being served, the service's x-request-id", () => {
+    const { lines, sink } = capture();
+    const logger = createLogger('backend', 'info', sink);
+    const req = { headers: { 'x-request-id': 'req-7' } } as unknown as Parameters<
+      ReturnType<typeof requestContext>
+    >[0];
+    const res = { setHeader: () => undefined } as unknown as Parameters<ReturnType<typeof requestContext>>[1];
+    requestContext()(req, res, () => logger.info('served'));
+    logger.info('idle');
+    expect(lines.map((line) => [line.msg, line.request_id])).toEqual([
+      ['served', 'req-7'],
+      ['idle', undefined],
+    ]);
+  });
+
   it('honours the level', () => {
     const { lines, sink } = capture();
     const logger = createLogger('backend', 'warn', sink);

@@ -1,12 +1,22 @@
-import { NotFoundError, PayloadTooLargeError, StoreUnavailableError, ValidationError } from './errors';
-import { newProduct } from './product';
+import { encodeCursor } from './cursor';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  StoreUnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors';
+import { newProduct, type Product } from './product';
 import type { ProductStore } from './store';
 import { parsePageQuery, parseProductId, parseProductInput } from './validation';
 
 /** A products request, independent of Express or API Gateway. */
 export type ProductsRequest =
+  /** `query` as Express parses a query string: a repeated key is an array. */
   | { operation: 'list'; query: Record<string, unknown> }
-  | { operation: 'create'; body: string | undefined }
+  /** `body` as it arrived (bytes), or as text; `contentEncoding` is the Content-Encoding header. */
+  | { operation: 'create'; body: Uint8Array | string | undefined; contentEncoding?: string }
+  /** `id` as the path carried it (percent-decoded). */
   | { operation: 'get'; id: string | undefined }
   | { operation: 'delete'; id: string | undefined };
 
@@ -16,8 +26,14 @@ export interface ProductsResponse {
   body?: unknown;
 }
 
+/** A page of the listing; `nextCursor` is there when more products may follow. */
+export interface ProductPage {
+  items: Product[];
+  nextCursor?: string;
+}
+
 export interface ProductsApiOptions {
-  /** Told about failures that are not the client's fault. */
+  /** Told about failures that are not the client's fault (answered 503 or 500). */
   onError?: (err: Error) => void;
 }
 
@@ -30,6 +46,7 @@ function errorResponse(err: unknown, onError?: (err: Error) => void): ProductsRe
   }
   if (err instanceof NotFoundError) return { statusCode: 404, body: { error: err.message } };
   if (err instanceof PayloadTooLargeError) return { statusCode: 413, body: { error: err.message } };
+  if (err instanceof UnsupportedMediaTypeError) return { statusCode: 415, body: { error: err.message } };
   onError?.(err as Error);
   if (err instanceof StoreUnavailableError)
     return { statusCode: 503, body: { error: 'product store is unavailable' } };
@@ -39,18 +56,21 @@ function errorResponse(err: unknown, onError?: (err: Error) => void): ProductsRe
 /**
  * The products API once, for both shells: the Express backend and the Lambda handler map their
  * transport onto a ProductsRequest and send back the ProductsResponse as it is, so the two
- * answer the same request with the same status and body.
+ * answer the same request with the same status and body. Input is validated completely before the
+ * store sees it; only the store's own failures answer 503.
  */
 export function createProductsApi(store: ProductStore, { onError }: ProductsApiOptions = {}) {
   async function run(request: ProductsRequest): Promise<ProductsResponse> {
     switch (request.operation) {
       case 'list': {
-        const { limit, cursor } = parsePageQuery(request.query);
-        return { statusCode: 200, body: await store.list(limit, cursor) };
+        const { limit, after } = parsePageQuery(request.query);
+        const { items, last } = await store.list(limit, after);
+        const page: ProductPage = last ? { items, nextCursor: encodeCursor(last) } : { items };
+        return { statusCode: 200, body: page };
       }
       case 'create': {
-        const product = await store.create(newProduct(parseProductInput(request.body)));
-        return { statusCode: 201, body: product };
+        const input = parseProductInput(request.body, request.contentEncoding);
+        return { statusCode: 201, body: await store.create(newProduct(input)) };
       }
       case 'get': {
         const id = parseProductId(request.id);
@@ -67,6 +87,7 @@ export function createProductsApi(store: ProductStore, { onError }: ProductsApiO
   }
 
   return {
+    /** Never throws: every outcome is a response. */
     async handle(request: ProductsRequest): Promise<ProductsResponse> {
       try {
         return await run(request);

@@ -1,20 +1,52 @@
 import { ValidationError } from './errors';
+import type { ProductKey } from './product';
+import { isUuid } from './uuid';
 
-/** Opaque pagination cursor: DynamoDB's LastEvaluatedKey, which for this table is just the id. */
-export function encodeCursor(lastKey: Record<string, unknown> | undefined): string | undefined {
-  if (!lastKey || typeof lastKey.id !== 'string') return undefined;
-  return Buffer.from(JSON.stringify({ id: lastKey.id })).toString('base64url');
+/** The answer to any cursor this API did not issue. */
+export function invalidCursor(): ValidationError {
+  return new ValidationError('cursor: is not a cursor returned by this API', 'cursor');
+}
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The opaque cursor for the page after `key`: base64url of {"createdAt","id"}. What DynamoDB needs
+ * besides (the index's fixed partition key) is the store's to add, never the client's to send.
+ */
+export function encodeCursor({ createdAt, id }: ProductKey): string {
+  return Buffer.from(JSON.stringify({ createdAt, id })).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): { id: string } | undefined {
-  if (cursor === undefined) return undefined;
+/** Whether `text` is the ISO 8601 form Date.prototype.toISOString writes, and a real instant. */
+function isIsoInstant(text: unknown): text is string {
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(text)) return false;
+  const time = Date.parse(text);
+  return !Number.isNaN(time) && new Date(time).toISOString() === text;
+}
+
+/**
+ * Validates a cursor completely, so whatever a client sends, the store is only ever asked to start
+ * after a key this API could have issued: a canonical encoding (exactly what encodeCursor writes)
+ * of exactly `createdAt` (a real instant, as the store writes it) and `id` (a lower-case UUID).
+ * Throws ValidationError naming the cursor otherwise.
+ */
+export function decodeCursor(cursor: string): ProductKey {
+  if (!BASE64URL.test(cursor)) throw invalidCursor();
+  let key: unknown;
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && typeof (key as { id?: unknown }).id === 'string') {
-      return { id: (key as { id: string }).id };
-    }
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // falls through to the error below
+    throw invalidCursor();
   }
-  throw new ValidationError('cursor: is not a cursor returned by this API', 'cursor');
+  const { createdAt, id, ...rest } = (typeof key === 'object' && key !== null ? key : {}) as Record<
+    string,
+    unknown
+  >;
+  const valid =
+    Object.keys(rest).length === 0 &&
+    isIsoInstant(createdAt) &&
+    isUuid(id) &&
+    id === id.toLowerCase() &&
+    encodeCursor({ createdAt, id }) === cursor;
+  if (!valid) throw invalidCursor();
+  return { createdAt, id };
 }

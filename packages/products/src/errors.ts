@@ -18,7 +18,12 @@ export class PayloadTooLargeError extends Error {
   override name = 'PayloadTooLargeError';
 }
 
-/** The database failed or could not be reached: the request may succeed later. */
+/** A body the API cannot read as it was sent (a content coding other than identity): HTTP 415. */
+export class UnsupportedMediaTypeError extends Error {
+  override name = 'UnsupportedMediaTypeError';
+}
+
+/** The database failed, throttled or could not be reached: the request may succeed later. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }

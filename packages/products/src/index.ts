@@ -1,12 +1,27 @@
 export { createDynamoClient } from './client';
-export { createProductsApi, type ProductsApi, type ProductsRequest, type ProductsResponse } from './api';
+export {
+  createProductsApi,
+  type ProductPage,
+  type ProductsApi,
+  type ProductsRequest,
+  type ProductsResponse,
+} from './api';
 export { decodeCursor, encodeCursor } from './cursor';
-export { NotFoundError, PayloadTooLargeError, StoreUnavailableError, ValidationError } from './errors';
-export { newProduct, type Product } from './product';
-export { type ProductPage, ProductStore } from './store';
-export { checkTable, ensureTable } from './table';
+export {
+  NotFoundError,
+  PayloadTooLargeError,
+  StoreUnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors';
+export { newProduct, type Product, type ProductKey } from './product';
+export { ProductStore, type StoredPage } from './store';
+export { checkTable, ensureTable, NEWEST_FIRST, tableNameEnv } from './table';
+export { isUuid } from './uuid';
 export {
   DEFAULT_PAGE_SIZE,
+  graphemeCount,
+  MAX_CURSOR_LENGTH,
   MAX_NAME_LENGTH,
   MAX_PAGE_SIZE,
   MAX_PRICE,

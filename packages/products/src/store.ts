@@ -4,28 +4,51 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  ScanCommand,
+  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor } from './cursor';
-import { StoreUnavailableError } from './errors';
-import type { Product } from './product';
+import { invalidCursor } from './cursor';
+import { StoreUnavailableError, type ValidationError } from './errors';
+import type { Product, ProductKey } from './product';
+import { NEWEST_FIRST } from './table';
 
-export interface ProductPage {
+export interface StoredPage {
+  /** Newest first. */
   items: Product[];
-  nextCursor?: string;
+  /** The last item's key when DynamoDB says there may be more. */
+  last?: ProductKey;
 }
 
-/** Input is validated before it gets here, so whatever DynamoDB throws is an outage to report. */
-async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+/** DynamoDB's answers to a request it finds malformed: the request, not the store, is at fault. */
+const REQUEST_REFUSED = new Set(['ValidationException', 'SerializationException']);
+
+/**
+ * Runs one DynamoDB call and sorts what it throws. A request DynamoDB refuses because of what the
+ * client sent (`clientInput`, e.g. a cursor's key) is that client's ValidationError; refused for
+ * any other reason it is this code's bug (a plain Error, a 500). Everything else (unreachable,
+ * throttled, timed out, failing, no such table, no access) is StoreUnavailableError: the request
+ * may succeed later.
+ */
+async function guard<T>(operation: string, run: () => Promise<T>, clientInput?: ValidationError): Promise<T> {
   try {
     return await run();
   } catch (err) {
     const cause = err as Error;
+    if (REQUEST_REFUSED.has(cause.name)) {
+      if (clientInput) throw clientInput;
+      throw new Error(`${operation}: DynamoDB refused the request: ${cause.message}`, { cause });
+    }
     throw new StoreUnavailableError(`${operation} failed: ${cause.name}: ${cause.message}`, { cause });
   }
 }
 
-/** Products in one DynamoDB table with partition key `id`. */
+/** The product fields of an item, without the index's key. */
+function toProduct({ id, name, price, createdAt }: Record<string, unknown>): Product {
+  return { id, name, price, createdAt } as Product;
+}
+
+const { indexName, partitionAttribute, partitionValue } = NEWEST_FIRST;
+
+/** Products in one DynamoDB table: partition key `id`, plus the newest-first index (table.ts). */
 export class ProductStore {
   private readonly documents: DynamoDBDocumentClient;
 
@@ -41,7 +64,7 @@ export class ProductStore {
       this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: product,
+          Item: { ...product, [partitionAttribute]: partitionValue },
           ConditionExpression: 'attribute_not_exists(id)',
         }),
       ),
@@ -53,18 +76,32 @@ export class ProductStore {
     const { Item } = await guard('get', () =>
       this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id } })),
     );
-    return Item as Product | undefined;
+    return Item && toProduct(Item);
   }
 
-  async list(limit: number, cursor?: string): Promise<ProductPage> {
-    const startKey = decodeCursor(cursor);
-    const { Items = [], LastEvaluatedKey } = await guard('list', () =>
-      this.documents.send(
-        new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: startKey }),
-      ),
+  /** Up to `limit` products, newest first, starting after `after` (from a cursor) when given. */
+  async list(limit: number, after?: ProductKey): Promise<StoredPage> {
+    const { Items = [], LastEvaluatedKey } = await guard(
+      'list',
+      () =>
+        this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: indexName,
+            KeyConditionExpression: '#partition = :partition',
+            ExpressionAttributeNames: { '#partition': partitionAttribute },
+            ExpressionAttributeValues: { ':partition': partitionValue },
+            ScanIndexForward: false,
+            Limit: limit,
+            ExclusiveStartKey: after && { ...after, [partitionAttribute]: partitionValue },
+          }),
+        ),
+      after && invalidCursor(),
     );
-    const nextCursor = encodeCursor(LastEvaluatedKey);
-    return nextCursor ? { items: Items as Product[], nextCursor } : { items: Items as Product[] };
+    const items = Items.map(toProduct);
+    if (!LastEvaluatedKey) return { items };
+    const { createdAt, id } = LastEvaluatedKey as ProductKey;
+    return { items, last: { createdAt, id } };
   }
 
   /** Returns whether the product existed. */

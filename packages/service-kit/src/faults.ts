@@ -1,15 +1,16 @@
 // Fault injection for the canary and circuit-breaker demos, shared by every shell of the products
 // API (the Express backend and the Lambda function), so a faulty release fails the same way on both
-// twins. Its own subpath (`@twin/service-kit/faults`) keeps Express out of a Lambda bundle.
-import { z } from 'zod';
+// twins. Its own subpath (`@twin/service-kit/faults`) keeps Express out of a Lambda bundle, and
+// zod/mini (which the classic z.object takes as is) keeps the rest of zod out of it too.
+import * as z from 'zod/mini';
 
 /** The environment variables that switch faults on; both off unless set. */
 export const faultEnv = {
   /** Added to every answer, in ms (0 to 60,000). */
-  FAULT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  FAULT_DELAY_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(60_000)), 0),
   /** The share of requests answered with FAULT_ERROR_STATUS, 0..1. */
-  FAULT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
-  FAULT_ERROR_STATUS: z.coerce.number().int().min(500).max(599).default(503),
+  FAULT_ERROR_RATE: z._default(z.coerce.number().check(z.minimum(0), z.maximum(1)), 0),
+  FAULT_ERROR_STATUS: z._default(z.coerce.number().check(z.int(), z.minimum(500), z.maximum(599)), 503),
 };
 
 export interface FaultSettings {
@@ -22,7 +23,7 @@ export interface FaultSettings {
 }
 
 /** The settings from an environment validated against {@link faultEnv}. */
-export function faultSettings(config: z.infer<z.ZodObject<typeof faultEnv>>): FaultSettings {
+export function faultSettings(config: z.infer<z.ZodMiniObject<typeof faultEnv>>): FaultSettings {
   return {
     delayMs: config.FAULT_DELAY_MS,
     errorRate: config.FAULT_ERROR_RATE,

@@ -1,6 +1,6 @@
 export { createServiceApp, type ServiceAppOptions } from './app';
-export { textBody } from './body';
-export { ConfigError, readConfig } from './config';
+export { rawBody, textBody } from './body';
+export { commonEnv, ConfigError, configMessage, readConfig } from './config';
 export { serviceEnv } from './service-env';
 export { HttpError } from './errors';
 export { onStopRequest, type StopReason, type StopRequestOptions } from './lifecycle';

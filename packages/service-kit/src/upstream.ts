@@ -9,7 +9,7 @@ export interface UpstreamResponse {
 
 export interface UpstreamRequest {
   method?: string;
-  body?: string;
+  body?: string | Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
   timeoutMs: number;
 }

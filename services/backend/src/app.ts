@@ -2,7 +2,7 @@ import type { Express, Response } from 'express';
 import type { Logger } from '@twin/observability';
 import type { ProductsApi, ProductsResponse } from '@twin/products';
 import { MAX_PRODUCT_BODY_BYTES } from '@twin/products';
-import { createServiceApp, finishApp, textBody } from '@twin/service-kit';
+import { createServiceApp, finishApp, rawBody } from '@twin/service-kit';
 import { type FaultSettings, injectFaults } from './faults';
 
 export interface BackendAppOptions {
@@ -27,16 +27,20 @@ export function createBackendApp({ api, version, logger, faults, ready }: Backen
     ready,
     routeMiddleware: [injectFaults(faults, logger)],
   });
-  // The raw text goes to the shared API, which parses and validates it as the Lambda shell does.
-  const rawBody = textBody(MAX_PRODUCT_BODY_BYTES);
+  // The body's bytes go to the shared API, which reads and validates them as the Lambda shell does.
+  const productBody = rawBody(MAX_PRODUCT_BODY_BYTES);
 
   app.get('/products', async (req, res) =>
     send(res, await api.handle({ operation: 'list', query: req.query })),
   );
-  app.post('/products', rawBody, async (req, res) =>
+  app.post('/products', productBody, async (req, res) =>
     send(
       res,
-      await api.handle({ operation: 'create', body: typeof req.body === 'string' ? req.body : undefined }),
+      await api.handle({
+        operation: 'create',
+        body: req.body as Buffer,
+        contentEncoding: req.headers['content-encoding'],
+      }),
     ),
   );
   app.get('/products/:id', async (req, res) =>

@@ -20,7 +20,7 @@ export const frontendEnv = z.object({
     .optional(),
   /** The name the frontend's spans carry, which the page's Jaeger search link asks for. */
   OTEL_SERVICE_NAME: z.string().min(1).default('frontend'),
-  AWS_REGION: z.string().min(1, 'is required (any value for MinIO or s3rver)'),
+  AWS_REGION: z.string({ error: 'is required (any value for MinIO or s3rver)' }),
   BUCKET: z.string().min(3).default('images'),
   UPLOAD_MAX_BYTES: z.coerce
     .number()

@@ -1,9 +1,7 @@
-import { type Response, Router } from 'express';
-import { textBody, type UpstreamResponse } from '@twin/service-kit';
+import { type Request, type Response, Router } from 'express';
+import { MAX_PRODUCT_BODY_BYTES } from '@twin/products/validation';
+import { rawBody, type UpstreamResponse } from '@twin/service-kit';
 import type { BackendClient } from './backend-client';
-
-/** A product body is small: anything bigger is refused here before it reaches the backend. */
-const MAX_BODY_BYTES = 16 * 1024;
 
 function relay(res: Response, upstream: UpstreamResponse): void {
   res.status(upstream.status);
@@ -11,30 +9,33 @@ function relay(res: Response, upstream: UpstreamResponse): void {
   res.send(upstream.body);
 }
 
-function queryString(query: Record<string, unknown>, names: string[]): string {
-  const params = new URLSearchParams();
-  for (const name of names) {
-    const value = query[name];
-    if (typeof value === 'string') params.set(name, value);
-  }
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
+/**
+ * The backend path for a request to /api/products...: the path and query string exactly as the
+ * client sent them (still percent-encoded, a repeated key repeated), so the backend judges the same
+ * bytes it would judge if called directly and its answer, 4xx included, reaches the client as is.
+ */
+const backendPath = (req: Request) => req.originalUrl.slice('/api'.length);
 
 /** /api/products and /api/version, relayed to the backend. */
 export function productRoutes(backend: BackendClient): Router {
   const router = Router();
-  router.get('/api/products', async (req, res) =>
-    relay(res, await backend.request('GET', `/products${queryString(req.query, ['limit', 'cursor'])}`)),
-  );
-  router.post('/api/products', textBody(MAX_BODY_BYTES), async (req, res) =>
-    relay(res, await backend.request('POST', '/products', typeof req.body === 'string' ? req.body : '')),
+  router.get('/api/products', async (req, res) => relay(res, await backend.request('GET', backendPath(req))));
+  // The products API's own limit, so a body the backend would refuse is refused here, alike.
+  router.post('/api/products', rawBody(MAX_PRODUCT_BODY_BYTES), async (req, res) =>
+    relay(
+      res,
+      await backend.request('POST', backendPath(req), {
+        body: req.body as Buffer,
+        contentType: req.headers['content-type'],
+        contentEncoding: req.headers['content-encoding'],
+      }),
+    ),
   );
   router.get('/api/products/:id', async (req, res) =>
-    relay(res, await backend.request('GET', `/products/${encodeURIComponent(req.params.id)}`)),
+    relay(res, await backend.request('GET', backendPath(req))),
   );
   router.delete('/api/products/:id', async (req, res) =>
-    relay(res, await backend.request('DELETE', `/products/${encodeURIComponent(req.params.id)}`)),
+    relay(res, await backend.request('DELETE', backendPath(req))),
   );
   // The backend's /version, so a canary split shows through the frontend.
   router.get('/api/version', async (_req, res) => relay(res, await backend.request('GET', '/version')));

@@ -6,7 +6,7 @@ export const thumbnailerEnv = z.object({
   ...serviceEnv,
   ...thumbnailEnv,
   PORT: serviceEnv.PORT.default(8082),
-  AWS_REGION: z.string().min(1, 'is required (any value for MinIO or s3rver)'),
+  AWS_REGION: z.string({ error: 'is required (any value for MinIO or s3rver)' }),
   /** Readiness checks this bucket; the events themselves name theirs. */
   BUCKET: z.string().min(3).default('images'),
 });
