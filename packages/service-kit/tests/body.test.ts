@@ -2,7 +2,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import express from 'express';
 import { createLogger } from '@twin/observability';
-import { errorHandler, rawBody } from '@twin/service-kit';
+import { rawBody } from '@twin/service-kit';
+import { errorHandler } from '../src/middleware';
 
 const LIMIT = 1024;
 
