@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stack } from '../../local/src';
 import { startTestStack } from '../support/stack';
+import { runCommand } from './support/run-script';
 
 // The canary judge (`npm run canary`) against the local stack as npm start runs it: the mesh's
 // backend pods v1 x2 and v2 x1 behind the local data plane, and the Lambda emulator with a products
@@ -15,18 +15,7 @@ import { startTestStack } from '../support/stack';
 const CLI = path.resolve(__dirname, '../../packages/canary/dist/cli.js');
 
 function canary(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--latency-margin', '1000ms'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(process.execPath, [CLI, ...args, '--latency-margin', '1000ms'], env);
 }
 
 /** A versions file for the emulator: ProductsFunction version 2 (2.0.0) at 10%, with `variables`. */
