@@ -1,6 +1,7 @@
 import { createLogger } from '@twin/observability';
 import { type Emulator, startEmulator } from '@twin/lambda/dist/emulator/server';
 import { type LoggedInvocation, parseInvocation } from '../src/emulator-log';
+import { waitFor } from '../../lambda/tests/helpers';
 import { between, functionSnapshot } from '../src/emulator-stats';
 
 // The burst scenario's counting, against the real emulator (lambda/template.yaml's hello function,
@@ -8,16 +9,6 @@ import { between, functionSnapshot } from '../src/emulator-stats';
 // starts from the admin endpoint, their inits from the invocation records the emulator logs.
 
 const FUNCTION = 'HelloFunction';
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("the emulator's counters for one function", () => {
   let emulator: Emulator;
@@ -53,7 +44,7 @@ describe("the emulator's counters for one function", () => {
     expect(burst.coldStarts).toBeGreaterThanOrEqual(1);
     expect(after.alive + burst.reclaimed).toBe(burst.coldStarts);
 
-    const idle = await until(async () => {
+    const idle = await waitFor(async () => {
       const now = await functionSnapshot(emulator.url, FUNCTION);
       return now.alive === 0 ? now : undefined;
     }, 'the idle environments to be reclaimed');
@@ -62,7 +53,7 @@ describe("the emulator's counters for one function", () => {
       coldStarts: burst.coldStarts,
     });
     // The reclaimed environments are gone from the endpoint; each cold start's init is in its record.
-    await until(
+    await waitFor(
       async () => (records.length >= 3 && inits().length >= burst.coldStarts ? true : undefined),
       'the records',
     );
@@ -74,7 +65,7 @@ describe("the emulator's counters for one function", () => {
     expect((await fetch(`${emulator.url}/hello`)).status).toBe(200);
     const again = between(idle, await functionSnapshot(emulator.url, FUNCTION));
     expect(again).toMatchObject({ invocations: 1, coldStarts: 1 });
-    await until(async () => (inits().length >= 1 ? true : undefined), 'the record of the cold start');
+    await waitFor(async () => (inits().length >= 1 ? true : undefined), 'the record of the cold start');
     expect(inits()).toHaveLength(1);
   }, 120_000);
 
