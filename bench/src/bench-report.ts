@@ -255,8 +255,9 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
   const cold = scenarios['cold-start'];
   if (tracing || products) {
     lines.push(
-      `Load runs: autocannon, ${s.connections} connections, each target warmed in ${s.warmup.seconds} s runs until ` +
-        `two in a row are within ${percent(s.warmup.tolerance, 0)} (at most ${s.warmup.maxRuns}), then ${s.rounds} ` +
+      `Load runs: autocannon, ${s.connections} connections, each target warmed in ${s.warmup.seconds} s runs, at ` +
+        `least ${s.warmup.minRuns}, until three in a row are within ${percent(s.warmup.tolerance, 0)} (at most ` +
+        `${s.warmup.maxRuns}), then ${s.rounds} ` +
         `interleaved rounds of ${s.duration} s; medians, with the lowest and highest round. Services at ` +
         `LOG_LEVEL=${s.logLevel}.`,
       '',

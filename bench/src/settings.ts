@@ -11,10 +11,11 @@ export interface Settings {
   /** autocannon connections for the throughput runs. */
   connections: number;
   /**
-   * Before measuring, each target runs `seconds`-long warm-up runs until two in a row are within
-   * `tolerance` (a share) of each other in throughput, or `maxRuns` runs have been made.
+   * Before measuring, each target runs `seconds`-long warm-up runs, at least `minRuns`, until three
+   * in a row are within `tolerance` (a share) of each other in throughput, or `maxRuns` runs have
+   * been made.
    */
-  warmup: { seconds: number; maxRuns: number; tolerance: number };
+  warmup: { seconds: number; minRuns: number; maxRuns: number; tolerance: number };
   /** Products in the table, so the list is a realistic page. */
   products: number;
   /** Distinct sample JPEGs, and their size. */
@@ -118,7 +119,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       duration: number(values.duration, 'duration', quick ? 1 : 3),
       rounds: number(values.rounds, 'rounds', quick ? 1 : 5),
       connections: number(values.connections, 'connections', 10),
-      warmup: { seconds: 1, maxRuns: quick ? 1 : 10, tolerance: 0.05 },
+      warmup: { seconds: 1, minRuns: quick ? 1 : 5, maxRuns: quick ? 1 : 20, tolerance: 0.05 },
       products: number(values.products, 'products', 20),
       images: number(values.images, 'images', quick ? 2 : 8),
       imageSize: '1920x1080',

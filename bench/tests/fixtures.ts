@@ -103,7 +103,7 @@ export const settings: Settings = {
   duration: 3,
   rounds: 5,
   connections: 10,
-  warmup: { seconds: 1, maxRuns: 10, tolerance: 0.05 },
+  warmup: { seconds: 1, minRuns: 5, maxRuns: 20, tolerance: 0.05 },
   products: 20,
   images: 8,
   imageSize: '1920x1080',

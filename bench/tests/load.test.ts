@@ -12,15 +12,17 @@ import {
 import { summary } from './fixtures';
 
 describe('isSteady', () => {
-  it('is true when the last two runs are within the tolerance of each other', () => {
-    expect(isSteady([100, 190, 200], 0.05)).toBe(true);
-    expect(isSteady([100, 200, 190], 0.05)).toBe(true);
-    expect(isSteady([100, 200, 189], 0.05)).toBe(false);
+  it('is true when the last three runs are within the tolerance of each other', () => {
+    expect(isSteady([100, 195, 190, 200], 0.05)).toBe(true);
+    expect(isSteady([100, 200, 195, 190], 0.05)).toBe(true);
+    expect(isSteady([100, 200, 195, 189], 0.05)).toBe(false);
+    // Two runs on one plateau are not enough: the third still climbs.
+    expect(isSteady([100, 230, 231, 360], 0.05)).toBe(false);
   });
 
-  it('is never true after one run, or when nothing was answered', () => {
-    expect(isSteady([100], 0.5)).toBe(false);
-    expect(isSteady([0, 0], 0.05)).toBe(false);
+  it('is never true after fewer than three runs, or when nothing was answered', () => {
+    expect(isSteady([100, 100], 0.5)).toBe(false);
+    expect(isSteady([0, 0, 0], 0.05)).toBe(false);
   });
 });
 
@@ -57,13 +59,21 @@ describe('warmUntilSteady', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  it('loads the target in short runs, at most maxRuns of them, and says whether it settled', async () => {
-    const warmUp = await warmUntilSteady(url, { connections: 2 }, { seconds: 1, maxRuns: 3, tolerance: 1 });
-    // A tolerance of 100% holds for any two runs that were answered at all.
-    expect(warmUp.rps).toHaveLength(2);
+  it('loads the target in short runs, at least minRuns and at most maxRuns of them, and says whether it settled', async () => {
+    const warmUp = await warmUntilSteady(
+      url,
+      { connections: 2 },
+      { seconds: 1, minRuns: 4, maxRuns: 6, tolerance: 1 },
+    );
+    // A tolerance of 100% holds for any runs that were answered at all: steady as soon as allowed.
+    expect(warmUp.rps).toHaveLength(4);
     expect(warmUp.steady).toBe(true);
     expect(warmUp.rps.every((rps) => rps > 0)).toBe(true);
-    const single = await warmUntilSteady(url, { connections: 2 }, { seconds: 1, maxRuns: 1, tolerance: 1 });
+    const single = await warmUntilSteady(
+      url,
+      { connections: 2 },
+      { seconds: 1, minRuns: 1, maxRuns: 1, tolerance: 1 },
+    );
     expect(single).toEqual({ rps: [expect.any(Number)], requests: expect.any(Number), steady: false });
     expect(single.requests).toBeGreaterThan(0);
   }, 30_000);
