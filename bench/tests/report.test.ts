@@ -100,7 +100,7 @@ describe('evaluateTargets', () => {
     ]);
     expect(checks[0]?.measured).toBe(
       'traced 380 req/s (rounds 370-390) vs tracing off 400 req/s (rounds 390-410): -5% throughput; ' +
-        '99000 of 100000 spans exported',
+        '99000 spans exported for 100000 counted',
     );
     expect(checks[1]?.measured).toBe(
       'to the trace store 380 req/s (rounds 370-390) vs tracing off 400 req/s (rounds 390-410): -5% throughput',
@@ -178,7 +178,7 @@ describe('evaluateTargets', () => {
     const scenarios = benchScenarios({ onRps: 400 });
     scenarios.tracing!.exported = { received: 98_999, expected: 100_000 };
     const [tracing] = evaluateTargets(suite(scenarios));
-    expect(tracing?.measured).toContain('98999 of 100000 spans exported');
+    expect(tracing?.measured).toContain('98999 spans exported for 100000 counted');
     expect(tracing?.met).toBe(false);
   });
 
@@ -232,12 +232,12 @@ describe('benchMarkdown', () => {
     expect(markdown).toContain('| products | 100 | 90-160 | +50 ms |');
     expect(markdown).toContain('| CPU ms per request | frontend | backend | dynalite | total |');
     expect(markdown).toContain(
-      'One traced GET /api/products makes 6 spans; the sink received 99000 of the 100000',
+      'One traced GET /api/products makes 6 spans; the sink received 99000 spans for the 100000',
     );
     expect(markdown).toContain('| 10000 | 0 | 0 | 0 | 812.3 | 50 | 180 | 900 | 1000 | 1000 | 1.2 -> 2.4 |');
     expect(markdown).toContain(
       '| tracing costs at most 5% of chain throughput, every span exported | traced 300 req/s (rounds 290-310) vs ' +
-        'tracing off 400 req/s (rounds 390-410): -25% throughput; 99000 of 100000 spans exported | **no** |',
+        'tracing off 400 req/s (rounds 390-410): -25% throughput; 99000 spans exported for 100000 counted | **no** |',
     );
     expect(markdown).toContain('Largest parts of the products bundle (KiB): zod 552.4.');
     expect(markdown).toContain('## Sidecar pair: the local data plane against straight to the app');

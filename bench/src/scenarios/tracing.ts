@@ -13,8 +13,9 @@ export interface TracingResult {
   spansPerRequest: { total: number; byScope: Record<string, number> };
   /**
    * Spans the sink received while the traced targets ran, and how many their requests made (spans
-   * per request times requests): fewer received means the exporter dropped spans, which would make
-   * tracing look cheaper than it is.
+   * per request times the requests autocannon counted): fewer received means the exporter dropped
+   * spans, which would make tracing look cheaper than it is; a few more is expected, from requests
+   * still in flight when a run ends (answered, not counted).
    */
   exported: { received: number; expected: number };
 }
