@@ -19,11 +19,8 @@ export { ProductStore, type StoredPage } from './store';
 export { checkTable, ensureTable, NEWEST_FIRST, tableNameEnv } from './table';
 export { isUuid } from './uuid';
 export {
-  DEFAULT_PAGE_SIZE,
   graphemeCount,
-  MAX_CURSOR_LENGTH,
   MAX_NAME_LENGTH,
-  MAX_PAGE_SIZE,
   MAX_PRICE,
   MAX_PRODUCT_BODY_BYTES,
   MIN_POSITIVE_PRICE,

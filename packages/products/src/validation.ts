@@ -1,6 +1,7 @@
 // zod's mini build: the same checks as the classic API, as functions a bundler can drop when they go
 // unused, so the Lambda bundle carries a few KiB of the library instead of all of it.
 import * as z from 'zod/mini';
+import { readPageQuery } from '@twin/service-kit/page-query';
 import { decodeCursor } from './cursor';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import type { ProductKey } from './product';
@@ -10,14 +11,10 @@ import { isUuid } from './uuid';
 export const MAX_PRODUCT_BODY_BYTES = 16 * 1024;
 /** In grapheme clusters: the characters a person sees, however many code points each takes. */
 export const MAX_NAME_LENGTH = 200;
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
 /** The largest price stored exactly: lib-dynamodb refuses numbers beyond the safe integers. */
 export const MAX_PRICE = Number.MAX_SAFE_INTEGER;
 /** The smallest non-zero number DynamoDB stores; anything smaller would fail as an underflow. */
 export const MIN_POSITIVE_PRICE = 1e-130;
-/** Far longer than any cursor this API issues (about 100 characters). */
-export const MAX_CURSOR_LENGTH = 2048;
 
 const CONTROL = /\p{Cc}/u;
 /**
@@ -49,8 +46,8 @@ function numberProblem(input: unknown): string {
   return typeof input === 'number' ? 'must be a finite number' : 'must be a number';
 }
 
-// Schemas are built on first use: a cold start whose first request lists products never pays for
-// the product schema, nor a process that only reads ids for the page query's.
+// Built on first use: a cold start whose first request lists products never pays for the product
+// schema.
 const productInputSchema = () =>
   z.strictObject(
     {
@@ -146,25 +143,6 @@ export function parseProductInput(
   return result.data;
 }
 
-const pageQuerySchema = () =>
-  z.object({
-    limit: z._default(
-      z.coerce
-        .number({ error: 'must be a number' })
-        .check(
-          z.refine(Number.isInteger, 'must be an integer'),
-          z.minimum(1, 'must be at least 1'),
-          z.maximum(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`),
-        ),
-      DEFAULT_PAGE_SIZE,
-    ),
-    cursor: z.optional(
-      z.string({ error: 'must be a string' }).check(z.maxLength(MAX_CURSOR_LENGTH, 'is too long')),
-    ),
-  });
-
-let pageQuery: ReturnType<typeof pageQuerySchema> | undefined;
-
 export interface PageQuery {
   /** 1 to MAX_PAGE_SIZE products. */
   limit: number;
@@ -173,17 +151,12 @@ export interface PageQuery {
 }
 
 /**
- * Validates `?limit` and `?cursor` (query values as Express parses them: a repeated key is an
- * array). Throws ValidationError naming the field.
+ * Validates `?limit` and `?cursor` as every paged list does (readPageQuery: query values as Express
+ * parses them, a repeated key is an array) and decodes the cursor. Throws ValidationError naming the
+ * field.
  */
 export function parsePageQuery(query: Record<string, unknown>): PageQuery {
-  for (const field of ['limit', 'cursor']) {
-    if (Array.isArray(query[field])) throw new ValidationError(`${field}: must be given once`, field);
-  }
-  pageQuery ??= pageQuerySchema();
-  const result = pageQuery.safeParse({ limit: query.limit, cursor: query.cursor });
-  if (!result.success) throw firstProblem(result.error);
-  const { limit, cursor } = result.data;
+  const { limit, cursor } = readPageQuery(query, (message, field) => new ValidationError(message, field));
   return cursor === undefined ? { limit } : { limit, after: decodeCursor(cursor) };
 }
 

@@ -1,33 +1,11 @@
 import type { Readable } from 'node:stream';
 import { type Response, Router } from 'express';
-import { z } from 'zod';
 import { HttpError } from '@twin/service-kit';
+import { readPageQuery } from '@twin/service-kit/page-query';
 import { type ImageEntry, imageIdFor, sourceKeyFor } from '@twin/thumbnails';
 import type { ImageList, StoredImage, ThumbnailMissing, UploadedImage } from '../web/api-types';
 import type { ImageObject, ImageStore } from './image-store';
 import { checkImage, safeFileName, uploadError, type UploadLimits, uploadParser } from './image-upload';
-
-/** Page sizes of GET /api/images, as GET /api/products has them. */
-const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 100;
-
-const pageQuery = z.object({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
-    .default(DEFAULT_PAGE_SIZE),
-  cursor: z.string({ error: 'must be given once' }).optional(),
-});
-
-function parsePageQuery(query: Record<string, unknown>): z.infer<typeof pageQuery> {
-  const result = pageQuery.safeParse({ limit: query.limit, cursor: query.cursor });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join('.') ?? 'query';
-  throw new HttpError(400, `${field}: ${issue?.message ?? 'is invalid'}`, { field });
-}
 
 /** The upload an id names; 400 for text that is not an image id. */
 function sourceKey(id: string | undefined): string {
@@ -107,7 +85,9 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
   });
 
   router.get('/api/images', async (req, res) => {
-    const page = await store.list(parsePageQuery(req.query));
+    const page = await store.list(
+      readPageQuery(req.query, (message, field) => new HttpError(400, message, { field })),
+    );
     const list: ImageList = {
       items: page.items.map(storedImage),
       ...(page.nextCursor && { nextCursor: page.nextCursor }),

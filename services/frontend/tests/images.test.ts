@@ -231,6 +231,8 @@ describe('GET /api/images', () => {
     ['limit=ten', 'limit', /number/],
     ['cursor=%25%25', 'cursor', /not a cursor/],
     ['cursor=a&cursor=b', 'cursor', /once/],
+    ['limit=1&limit=2', 'limit', /once/],
+    [`cursor=${'a'.repeat(2049)}`, 'cursor', /too long/],
   ])('answers ?%s with 400 naming the field', async (query, field, message) => {
     const answer = await request(frontend()).get(`/api/images?${query}`).expect(400);
     expect(answer.body).toMatchObject({ field, error: expect.stringMatching(message) });
