@@ -1,5 +1,6 @@
 import path from 'node:path';
 // The template reader alone: the package's index loads the whole emulator.
+import { aliasPath } from '@twin/lambda/dist/emulator/paths';
 import { loadTemplate } from '@twin/lambda/dist/template/template';
 import { REPO_ROOT } from './mesh';
 
@@ -26,14 +27,11 @@ export async function routeLambdaCanary(lambdaUrl: string, percent: number): Pro
     percent >= 100
       ? { FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} } }
       : { FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': percent / 100 } } };
-  const response = await fetch(
-    `${lambdaUrl}/2015-03-31/functions/${LAMBDA_CANARY_FUNCTION}/aliases/${alias}`,
-    {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    },
-  );
+  const response = await fetch(`${lambdaUrl}${aliasPath(LAMBDA_CANARY_FUNCTION, alias)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!response.ok)
     throw new Error(
       `UpdateAlias ${LAMBDA_CANARY_FUNCTION}:${alias} answered ${response.status}: ${await response.text()}`,

@@ -1,4 +1,5 @@
 import type { ServiceStats } from '@twin/lambda';
+import { aliasPath, FUNCTIONS_PATH } from '@twin/lambda/dist/emulator/paths';
 import type { Stack } from '../src';
 import { startTestStack } from '../../tests/support/stack';
 
@@ -17,9 +18,7 @@ describe('npm start -- --lambda-canary: the Lambda canary in the local stack', (
 
   it("routes the products function's live alias 50/50 between versions 1 and 2", async () => {
     const lambda = stack.url('lambda');
-    const alias = (await (
-      await fetch(`${lambda}/2015-03-31/functions/ProductsFunction/aliases/live`)
-    ).json()) as {
+    const alias = (await (await fetch(`${lambda}${aliasPath('ProductsFunction', 'live')}`)).json()) as {
       FunctionVersion: string;
       RoutingConfig: { AdditionalVersionWeights: Record<string, number> };
     };
@@ -41,7 +40,7 @@ describe('npm start -- --lambda-canary: the Lambda canary in the local stack', (
     expect(counts['2.0.0']).toBeGreaterThanOrEqual(25);
     expect(counts['2.0.0']).toBeLessThanOrEqual(75);
     // Each answer came from the version the emulator counted it under.
-    const stats = (await (await fetch(`${lambda}/__emulator/functions`)).json()) as ServiceStats;
+    const stats = (await (await fetch(`${lambda}${FUNCTIONS_PATH}`)).json()) as ServiceStats;
     const versions = stats.functions.find((fn) => fn.name === 'ProductsFunction')!.versions;
     const invocations = Object.fromEntries(versions.map((pool) => [pool.version, pool.invocations]));
     expect(invocations).toMatchObject({ '1': counts['1.0.0'], '2': counts['2.0.0'] });

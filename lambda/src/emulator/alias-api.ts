@@ -5,9 +5,6 @@ import { json, userError } from './invoke-api';
 import type { LambdaService } from './lambda-service';
 import { aliasProblem, aliasTarget, aliasRouting, describeIssue } from './versions';
 
-/** Lambda's GetAlias (GET) and UpdateAlias (PUT): /2015-03-31/functions/{FunctionName}/aliases/{Name}. */
-export const ALIAS_PATH = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/;
-
 /** UpdateAlias's request: what it omits stays as it is. */
 const updateAlias = z.object({
   FunctionVersion: aliasRouting.shape.FunctionVersion.optional(),

@@ -13,3 +13,11 @@ export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 export function invokePath(functionName: string): string {
   return `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
 }
+
+/** Lambda's GetAlias (GET) and UpdateAlias (PUT): /2015-03-31/functions/{FunctionName}/aliases/{Name}. */
+export const ALIAS_PATH = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/]+)$/;
+
+/** The GetAlias and UpdateAlias path of the alias `aliasName` of `functionName`. */
+export function aliasPath(functionName: string, aliasName: string): string {
+  return `/2015-03-31/functions/${encodeURIComponent(functionName)}/aliases/${encodeURIComponent(aliasName)}`;
+}

@@ -14,9 +14,9 @@ import {
   MAX_REQUEST_BYTES,
   toHttpResponse,
 } from './api-gateway';
-import { ALIAS_PATH, handleAlias } from './alias-api';
+import { handleAlias } from './alias-api';
 import { InvokeApi, json, parseFunctionName } from './invoke-api';
-import { FUNCTIONS_PATH, INVOKE_PATH, READY_PATH } from './paths';
+import { ALIAS_PATH, FUNCTIONS_PATH, INVOKE_PATH, READY_PATH } from './paths';
 import { LambdaService, type ServiceStats } from './lambda-service';
 import { PlatformTracing } from './platform-tracing';
 import type { FunctionVersions } from './versions';

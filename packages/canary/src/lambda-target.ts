@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { aliasPath, invokePath } from '@twin/lambda/dist/emulator/paths';
 import { CommandError, run, shellLine } from './commands';
 import type { VersionObservation } from './judge';
 import { drive, type Reply } from './load';
@@ -67,8 +68,9 @@ export class LambdaTarget implements CanaryTarget {
     );
   }
 
-  private get aliasPath(): string {
-    return `/2015-03-31/functions/${encodeURIComponent(this.options.functionName)}/aliases/${encodeURIComponent(this.options.alias)}`;
+  /** Invoke through the alias on the emulator. */
+  private get invokeUrl(): string {
+    return `${this.options.endpoint}${invokePath(this.options.functionName)}?Qualifier=${encodeURIComponent(this.options.alias)}`;
   }
 
   private awsArgv(args: string[]): string[] {
@@ -97,9 +99,7 @@ export class LambdaTarget implements CanaryTarget {
 
   plan(): string[] {
     const invoke =
-      this.options.kind === 'lambda'
-        ? `POST ${this.options.endpoint}/2015-03-31/functions/${this.options.functionName}/invocations?Qualifier=${this.options.alias}`
-        : shellLine(this.invokeArgv('<answer file>'));
+      this.options.kind === 'lambda' ? `POST ${this.invokeUrl}` : shellLine(this.invokeArgv('<answer file>'));
     return [
       `load: ${invoke} with ${path.relative(process.cwd(), this.options.eventFile) || this.options.eventFile}, ` +
         `${this.options.concurrency} at a time`,
@@ -133,7 +133,7 @@ export class LambdaTarget implements CanaryTarget {
       ]);
       return JSON.parse((await run(argv, { timeoutMs: 60_000 })).stdout) as AliasConfiguration;
     }
-    const url = `${this.options.endpoint}${this.aliasPath}`;
+    const url = `${this.options.endpoint}${aliasPath(this.options.functionName, this.options.alias)}`;
     let response: Response;
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -168,7 +168,7 @@ export class LambdaTarget implements CanaryTarget {
       await run(this.updateArgv(stage), { timeoutMs: 60_000 });
       return [line];
     }
-    const url = `${this.options.endpoint}${this.aliasPath}`;
+    const url = `${this.options.endpoint}${aliasPath(this.options.functionName, this.options.alias)}`;
     const response = await fetch(url, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -181,9 +181,8 @@ export class LambdaTarget implements CanaryTarget {
   }
 
   private async invokeEmulator(event: string): Promise<Omit<Reply, 'latencyMs'>> {
-    const url = `${this.options.endpoint}/2015-03-31/functions/${encodeURIComponent(this.options.functionName)}/invocations?Qualifier=${encodeURIComponent(this.options.alias)}`;
     try {
-      const response = await fetch(url, {
+      const response = await fetch(this.invokeUrl, {
         method: 'POST',
         body: event,
         signal: AbortSignal.timeout(this.options.timeoutMs),
