@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import isPlainObject from 'is-plain-obj';
 import { parseAllDocuments } from 'yaml';
 
 /** What a workload asks the scheduler for, summed over its replicas' containers. */
@@ -25,8 +26,7 @@ export interface Workload {
 export const ISTIO_SIDECAR_DEFAULT: Resources = { cpuMillis: 100, memoryMib: 128 };
 
 type Dict = Record<string, unknown>;
-const dict = (value: unknown): Dict =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Dict) : {};
+const dict = (value: unknown): Dict => (isPlainObject(value) ? value : {});
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** Kubernetes CPU quantity ("50m", "1", "0.5") in millicores. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import isPlainObject from 'is-plain-obj';
 import { LOCAL_ACCOUNT_ID } from '../runtime/context';
-import { type ApiRoute, type ApiSettings, type FunctionSpec, isDict } from '../template/template';
+import type { ApiRoute, ApiSettings, FunctionSpec } from '../template/template';
 
 /** The implicit API's stage in AWS (…/Prod/hello); the emulator serves /Prod/hello and /hello alike. */
 export const STAGE = 'Prod';
@@ -240,12 +241,12 @@ export function toHttpResponse(
   accept: string | undefined,
   api: ApiSettings,
 ): HttpResponse | undefined {
-  if (!isDict(result)) return undefined;
+  if (!isPlainObject(result)) return undefined;
   const { statusCode, headers = {}, multiValueHeaders = {}, body = null, isBase64Encoded = false } = result;
   if (!Number.isInteger(statusCode) || (statusCode as number) < 100 || (statusCode as number) > 599)
     return undefined;
   if (body !== null && typeof body !== 'string') return undefined;
-  if (!isDict(headers) || !isDict(multiValueHeaders)) return undefined;
+  if (!isPlainObject(headers) || !isPlainObject(multiValueHeaders)) return undefined;
   const merged = new Map<string, { name: string; values: string[] }>();
   const add = (name: string, value: unknown) => {
     if (!isHeaderValue(value)) throw new TypeError(`header ${name} is not a string, number or boolean`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import isPlainObject from 'is-plain-obj';
 import { parse, type Tags } from 'yaml';
 
 /** The workspace folder (lambda/), from src/template or dist/template alike. */
@@ -119,12 +120,8 @@ const cloudFormationTags: Tags = INTRINSICS.flatMap((name) => {
 /** A JSON or YAML object: what the template, events and proxy results are made of. */
 export type Dict = Record<string, unknown>;
 
-/** Whether `value` is an object that is not null nor an array: the lambda workspace's one guard. */
-export const isDict = (value: unknown): value is Dict =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function dict(value: unknown): Dict {
-  return isDict(value) ? value : {};
+  return isPlainObject(value) ? value : {};
 }
 
 /** A variable's value when the template alone decides it: a literal, or a parameter's Default. */
@@ -251,7 +248,7 @@ export function loadTemplate(file = TEMPLATE_PATH): SamTemplate {
   } catch (err) {
     throw new TemplateError(`${file}: ${(err as Error).message}`);
   }
-  if (!isDict(document)) throw new TemplateError(`${file}: not a SAM template`);
+  if (!isPlainObject(document)) throw new TemplateError(`${file}: not a SAM template`);
   const globals = dict(dict(document.Globals).Function);
   const functions = Object.entries(dict(document.Resources))
     .filter(([, resource]) => dict(resource).Type === 'AWS::Serverless::Function')

@@ -1,6 +1,7 @@
 // OTLP/JSON trace exports (ExportTraceServiceRequest), read into the store's span model.
 // Follows the OTLP specification's JSON encoding: lowerCamelCase keys, trace and span ids as hex
 // strings, enums as integers, 64-bit integers as decimal strings or numbers.
+import isObject from 'is-plain-obj';
 import type { SpanLimits } from './limits';
 import type { Attribute, AttributeValue, SpanEvent, SpanLink, StoredSpan } from './span';
 
@@ -16,9 +17,6 @@ export class OtlpError extends Error {
 }
 
 type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Operation } from 'fast-json-patch';
+import isObject from 'is-plain-obj';
 import YAML from 'yaml';
 import { type ConfigProblem, MeshConfigError } from './errors';
 import { applyOverlay, type OverlayPatch, type PatchTarget } from './overlay';
@@ -67,9 +68,6 @@ function readYaml(root: string, file: string, problems: ConfigProblem[]): unknow
   }
   return docs.map((doc) => doc.toJS() as unknown).filter((value) => value !== null && value !== undefined);
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function stringList(value: unknown, file: string, field: string, problems: ConfigProblem[]): string[] {
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];

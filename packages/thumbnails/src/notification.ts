@@ -1,3 +1,4 @@
+import isObject from 'is-plain-obj';
 import { InvalidNotificationError } from './errors';
 
 /** The parts of one S3 event record that thumbnailing uses. */
@@ -66,8 +67,4 @@ function parseJson(body: string | Uint8Array): unknown {
   } catch (error) {
     throw new InvalidNotificationError(`body is not JSON: ${(error as Error).message}`);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

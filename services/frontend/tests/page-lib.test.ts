@@ -80,6 +80,9 @@ describe('problemOf', () => {
     expect(problemOf(503, null)).toEqual({ message: 'The request failed (HTTP 503).' });
     expect(problemOf(502, 'no healthy upstream')).toEqual({ message: 'The request failed (HTTP 502).' });
     expect(problemOf(400, { error: 42 })).toEqual({ message: 'The request failed (HTTP 400).' });
+    expect(problemOf(500, [{ error: 'inside a list' }])).toEqual({
+      message: 'The request failed (HTTP 500).',
+    });
   });
 });
 

@@ -46,9 +46,6 @@ export interface Problem {
   field?: string;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /**
@@ -56,8 +53,10 @@ const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1
  * beside its field, the message drops the field's name: "Must not be negative".
  */
 export function problemOf(status: number, body: unknown): Problem {
-  const error = isRecord(body) && typeof body.error === 'string' ? body.error : undefined;
-  const field = isRecord(body) && typeof body.field === 'string' ? body.field : undefined;
+  // Any JSON value: a property of an array, string or number reads as undefined.
+  const answer = (body ?? {}) as { error?: unknown; field?: unknown };
+  const error = typeof answer.error === 'string' ? answer.error : undefined;
+  const field = typeof answer.field === 'string' ? answer.field : undefined;
   if (!error) return { message: `The request failed (HTTP ${status}).`, ...(field ? { field } : {}) };
   if (!field) return { message: capitalize(error) };
   const prefix = `${field}: `;

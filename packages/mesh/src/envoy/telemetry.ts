@@ -4,6 +4,7 @@
 // istio.io/latest/docs/reference/config/telemetry/#Tracing).
 import fs from 'node:fs';
 import path from 'node:path';
+import isObject from 'is-plain-obj';
 import YAML from 'yaml';
 import { MeshConfigError } from '../errors';
 import { ROOT_NAMESPACE } from '../identity';
@@ -12,9 +13,6 @@ import { ROOT_NAMESPACE } from '../identity';
 export const ADDONS_KUSTOMIZATION = 'k8s/addons/kustomization.yaml';
 /** Istio's sampling when no Telemetry resource sets one, in percent. */
 export const DEFAULT_SAMPLING_PERCENT = 1;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The share of requests the sidecars trace, in percent (0-100), from the mesh-wide Telemetry resource
