@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { parseSubsetCounters } from '../src';
+import { parseSubsetCounters } from '../src/mesh-target';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 

@@ -1,4 +1,4 @@
-import { DEFAULT_SETTINGS, formatVerdict, judgeStage, type VersionObservation } from '../src';
+import { DEFAULT_SETTINGS, formatVerdict, judgeStage, type VersionObservation } from '../src/judge';
 
 /** n latencies spread evenly over [from, from + spread), in a shuffled order that does not matter. */
 const latencies = (n: number, from: number, spread = 10) =>

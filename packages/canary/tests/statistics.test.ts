@@ -1,4 +1,5 @@
-import { compareErrorRates, compareLatencies, wilsonInterval } from '../src';
+import { compareErrorRates, wilsonInterval } from '../src/error-rates';
+import { compareLatencies } from '../src/latency';
 
 // Reference values: scipy 1.17 (stats.fisher_exact and stats.mannwhitneyu, computed independently
 // of this code) and the worked examples of Newcombe 1998, Table II.

@@ -2,7 +2,8 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Writable } from 'node:stream';
-import { createLogger, currentRequestId, forwardedHeaders, requestContext } from '@twin/observability';
+import { createLogger, forwardedHeaders, requestContext } from '@twin/observability';
+import { currentRequestId } from '../src/request-context';
 
 describe('createLogger', () => {
   const contextManager = new AsyncLocalStorageContextManager().enable();

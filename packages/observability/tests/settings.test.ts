@@ -1,4 +1,4 @@
-import { readTracingSettings } from '@twin/observability';
+import { readTracingSettings } from '../src/settings';
 
 describe('readTracingSettings', () => {
   it('defaults to OTLP with W3C and B3 multi-header propagation', () => {

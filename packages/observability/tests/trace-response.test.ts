@@ -3,7 +3,7 @@ import { context, type Context, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { RPCType, setRPCMetadata } from '@opentelemetry/core';
 import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { TRACE_RESPONSE_HEADER, traceResponse, traceResponseValue } from '@twin/observability';
+import { TRACE_RESPONSE_HEADER, traceResponse, traceResponseValue } from '../src/trace-response';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SERVER_SPAN = '00f067aa0ba902b7';

@@ -4,13 +4,12 @@ import {
   createDynamoClient,
   createProductsApi,
   NEWEST_FIRST,
-  newProduct,
   type Product,
-  type ProductPage,
   ProductStore,
-  StoreUnavailableError,
-  ValidationError,
 } from '@twin/products';
+import type { ProductPage } from '../src/api';
+import { StoreUnavailableError, ValidationError } from '../src/errors';
+import { newProduct } from '../src/product';
 import { startTestDynamo, type TestDynamo } from '../../../tests/support/dynamo';
 
 let dynamo: TestDynamo;

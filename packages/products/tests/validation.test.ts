@@ -1,14 +1,12 @@
+import { encodeCursor } from '../src/cursor';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../src/errors';
 import {
-  encodeCursor,
   graphemeCount,
   MAX_PRODUCT_BODY_BYTES,
   parsePageQuery,
   parseProductId,
   parseProductInput,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from '@twin/products';
+} from '../src/validation';
 
 function rejection(run: () => unknown): { name: string; message: string; field?: string } {
   try {

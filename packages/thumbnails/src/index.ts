@@ -7,20 +7,9 @@ export {
   type ThumbnailEventsResponse,
 } from './events';
 export { thumbnailEnv, thumbnailEnvSchema, thumbnailOptionsFrom, type ThumbnailEnv } from './settings';
-export { THUMBNAIL_SPAN_NAME, traceMetadata } from './tracing';
-export { parseNotification, isObjectCreated, type NotificationRecord } from './notification';
-export {
-  decodeEventKey,
-  encodeEventKey,
-  imageIdFor,
-  keyOfImageId,
-  sourceKeyFor,
-  thumbnailKeyFor,
-  UPLOADS_PREFIX,
-  THUMBNAILS_PREFIX,
-  type KeyMapping,
-  type KeySkipReason,
-} from './keys';
+export { traceMetadata } from './tracing';
+export { parseNotification, type NotificationRecord } from './notification';
+export { encodeEventKey, imageIdFor, type KeySkipReason, sourceKeyFor, UPLOADS_PREFIX } from './keys';
 export {
   InvalidCursorError,
   listImages,
@@ -33,17 +22,7 @@ export {
 export { CONTENT_TYPES, isThumbnailFormat, SUPPORTED_FORMATS, type ThumbnailFormat } from './formats';
 export { readImageHeader, type ImageHeader } from './header';
 export { createThumbnail, type ResizeOptions, type Thumbnail } from './resize';
-export {
-  DEFAULT_THUMBNAIL_OPTIONS,
-  resolveThumbnailOptions,
-  type ThumbnailOptions,
-  type ResolvedThumbnailOptions,
-} from './options';
-export {
-  FAILURE_MESSAGE_METADATA_KEY,
-  FAILURE_REASON_METADATA_KEY,
-  SOURCE_ETAG_METADATA_KEY,
-} from './object-store';
+export type { ResolvedThumbnailOptions, ThumbnailOptions } from './options';
 export type { RecordResult, SkipReason } from './results';
 export {
   InvalidNotificationError,

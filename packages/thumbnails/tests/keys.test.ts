@@ -1,4 +1,4 @@
-import { decodeEventKey, thumbnailKeyFor } from '../src';
+import { decodeEventKey, thumbnailKeyFor } from '../src/keys';
 
 describe('decodeEventKey', () => {
   it.each([

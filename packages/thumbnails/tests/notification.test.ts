@@ -1,4 +1,5 @@
-import { InvalidNotificationError, isObjectCreated, parseNotification } from '../src';
+import { InvalidNotificationError, parseNotification } from '../src';
+import { isObjectCreated } from '../src/notification';
 import { minioEvent, s3Event } from './fixtures';
 
 describe('parseNotification', () => {

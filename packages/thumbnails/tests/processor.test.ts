@@ -5,15 +5,12 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { InvalidNotificationError, ThumbnailProcessor, TransientError, type RecordResult } from '../src';
 import {
   FAILURE_MESSAGE_METADATA_KEY,
   FAILURE_REASON_METADATA_KEY,
-  InvalidNotificationError,
   SOURCE_ETAG_METADATA_KEY,
-  ThumbnailProcessor,
-  TransientError,
-  type RecordResult,
-} from '../src';
+} from '../src/object-store';
 import {
   BUCKET,
   decompressionBombPng,

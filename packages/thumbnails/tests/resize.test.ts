@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { createThumbnail, ImageRejectedError, resolveThumbnailOptions } from '../src';
+import { createThumbnail, ImageRejectedError } from '../src';
+import { resolveThumbnailOptions } from '../src/options';
 import { decompressionBombPng, sampleImage } from './fixtures';
 
 /** The RGB values of one pixel of an encoded image. */

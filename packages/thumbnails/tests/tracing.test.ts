@@ -7,7 +7,8 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { THUMBNAIL_SPAN_NAME, ThumbnailProcessor, traceMetadata } from '../src';
+import { ThumbnailProcessor, traceMetadata } from '../src';
+import { THUMBNAIL_SPAN_NAME } from '../src/tracing';
 import { BUCKET, s3Event, sampleImage, startObjectStore, type ObjectStore } from './fixtures';
 
 const exporter = new InMemorySpanExporter();
