@@ -337,31 +337,41 @@ export function chartData(results: CompareResults): {
   const { products: p, thumbnails: t } = results.scenarios;
   const c = results.scenarios['cold-start'];
   const { cost } = results;
-  const percentiles = (runs: Array<{ latency: { p50: number; p90: number; p99: number } }>) =>
-    (['p50', 'p90', 'p99'] as const).map((key) => ({
+  const bars: Record<string, Bars> = {};
+  /** A scenario's two charts: latency percentiles (ms) and throughput, one bar group per path. */
+  const latencyAndThroughput = (
+    scenario: string,
+    runs: Array<{ label: string; latency: { p50: number; p90: number; p99: number }; rate: number }>,
+    latencyTitle: string,
+    rate: { label: string; yTitle: string },
+  ) => {
+    const labels = runs.map((run) => run.label);
+    const percentiles = (['p50', 'p90', 'p99'] as const).map((key) => ({
       label: key,
       data: runs.map((run) => round(run.latency[key], 1)),
     }));
-  const bars: Record<string, Bars> = {};
-  if (p) {
-    const runs = [p.sidecars, p.chain, p.backend, p.lambda];
-    const labels = runs.map((run) => run.name);
-    bars['products-latency'] = { labels, datasets: percentiles(runs), yTitle: 'ms' };
-    bars['products-throughput'] = {
+    bars[`${scenario}-latency`] = { labels, datasets: percentiles, yTitle: latencyTitle };
+    bars[`${scenario}-throughput`] = {
       labels,
-      datasets: [{ label: 'req/s', data: runs.map((run) => run.rps) }],
-      yTitle: 'requests per second',
+      datasets: [{ label: rate.label, data: runs.map((run) => run.rate) }],
+      yTitle: rate.yTitle,
     };
+  };
+  if (p) {
+    latencyAndThroughput(
+      'products',
+      [p.sidecars, p.chain, p.backend, p.lambda].map((run) => ({ ...run, label: run.name, rate: run.rps })),
+      'ms',
+      { label: 'req/s', yTitle: 'requests per second' },
+    );
   }
   if (t) {
-    const runs = [t.thumbnailer, t.lambda];
-    const labels = runs.map((run) => run.path);
-    bars['thumbnails-latency'] = { labels, datasets: percentiles(runs), yTitle: 'ms, upload to thumbnail' };
-    bars['thumbnails-throughput'] = {
-      labels,
-      datasets: [{ label: 'images/s', data: runs.map((run) => run.throughput) }],
-      yTitle: 'images per second',
-    };
+    latencyAndThroughput(
+      'thumbnails',
+      [t.thumbnailer, t.lambda].map((run) => ({ ...run, label: run.path, rate: run.throughput })),
+      'ms, upload to thumbnail',
+      { label: 'images/s', yTitle: 'images per second' },
+    );
   }
   if (c) {
     const cold = [
