@@ -9,16 +9,15 @@ import {
   type AuthorizationPolicy,
   COMPOSE,
   type DestinationRule,
-  DEFAULT_SAMPLING_PERCENT,
   loadMeshConfig,
   type MeshConfig,
   MeshConfigError,
   type PeerAuthentication,
-  renderComposeSidecars,
-  tracingSamplingPercent,
   UnsupportedPolicyError,
   type VirtualService,
 } from '@twin/mesh';
+import { renderComposeSidecars } from '../src/envoy/render';
+import { DEFAULT_SAMPLING_PERCENT, tracingSamplingPercent } from '../src/envoy/telemetry';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const base = loadMeshConfig({ root: ROOT, stage: 'canary-10' });

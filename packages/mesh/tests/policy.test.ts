@@ -1,20 +1,15 @@
 import path from 'node:path';
 import {
-  clusterName,
-  clusterPolicy,
-  DEFAULT_RETRY_POLICY,
-  formatDuration,
   loadMeshConfig,
-  parseDuration,
-  parseSpiffeId,
   principalOf,
   principalOfSpiffeId,
-  resolveRetries,
   resolveRoutes,
   spiffeIdOf,
-  UNLIMITED,
   virtualServiceFor,
 } from '@twin/mesh';
+import { formatDuration, parseDuration } from '../src/duration';
+import { parseSpiffeId } from '../src/identity';
+import { clusterName, clusterPolicy, DEFAULT_RETRY_POLICY, resolveRetries, UNLIMITED } from '../src/policy';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
