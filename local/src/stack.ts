@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createDynamoClient, ensureTable } from '@twin/products';
 // The modules it needs alone: the package's index loads the whole emulator.
 import { invokePath, READY_PATH } from '@twin/lambda/dist/emulator/paths';
@@ -94,6 +95,19 @@ export interface Stack {
 }
 
 const REGION = 'us-east-1';
+
+/**
+ * The emulator's LAMBDA_VERSIONS_FILE: lambda/canary.json for the Lambda canary, else the user's
+ * (options.env over this process's), made absolute against the directory the user ran the launcher
+ * from: npm's INIT_CWD, or this process's own directory when run with node directly. The emulator
+ * runs in lambda/ and, with no INIT_CWD, would read a relative path from there.
+ */
+function lambdaVersionsEnv(options: StackOptions): Record<string, string> {
+  if (options.lambdaCanary !== undefined) return { LAMBDA_VERSIONS_FILE: LAMBDA_CANARY_FILE };
+  const file = options.env?.LAMBDA_VERSIONS_FILE ?? process.env.LAMBDA_VERSIONS_FILE;
+  if (!file) return {};
+  return { LAMBDA_VERSIONS_FILE: path.resolve(process.env.INIT_CWD || process.cwd(), file) };
+}
 
 /**
  * The whole system on one machine, no Docker and no cloud: dynalite and s3rver in this process,
@@ -194,10 +208,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       name: 'lambda',
       packageName: '@twin/lambda',
       port: options.ports.lambda,
-      env: {
-        ...storesEnv,
-        ...(options.lambdaCanary === undefined ? {} : { LAMBDA_VERSIONS_FILE: LAMBDA_CANARY_FILE }),
-      },
+      env: { ...storesEnv, ...lambdaVersionsEnv(options) },
       args: ['dist/emulator/main.js'],
       readyPath: READY_PATH,
     });

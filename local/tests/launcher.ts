@@ -103,6 +103,14 @@ export function readyRows(banner: string): ReadyRow[] {
 let stacks = 0;
 
 /**
+ * A file of its own for a launcher a test starts to record its endpoints in (its LOCAL_STACK_FILE),
+ * so that no test run overwrites or removes the checkout's .local/stack.json of a running npm start.
+ */
+export function ownStackFile(): string {
+  return path.join(tmpdir(), `twin-stack-${process.pid}-${++stacks}.json`);
+}
+
+/**
  * Starts the stack through `npm start` (`via: 'npm'`) or `node local/dist/main.js`, in its own
  * process group so a test can signal the group as a closed terminal does, and waits for the ready
  * table. It records its endpoints in a temporary file of its own (not the checkout's .local/), unless
@@ -117,10 +125,12 @@ export async function startStackProcess(
     via === 'npm'
       ? ['npm', 'start', ...(args.length ? ['--', ...args] : [])]
       : [process.execPath, MAIN, ...args];
-  const stackFile = path.join(tmpdir(), `twin-stack-${process.pid}-${++stacks}.json`);
+  const stackFile = ownStackFile();
+  // npm sets INIT_CWD to where it was run; a user running node directly has none (jest's npm has).
+  const { INIT_CWD: _npmCwd, ...inherited } = process.env;
   const child = spawn(command as string, commandArgs, {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, ...ANY_PORTS, LOCAL_STACK_FILE: stackFile, ...env },
+    env: { ...inherited, ...ANY_PORTS, LOCAL_STACK_FILE: stackFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
