@@ -1,12 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { freePort } from '../src';
 import {
   alive,
+  ANY_PORTS,
   childrenOf,
   killGroup,
   listeningAddresses,
   MAIN,
+  ownStackFile,
   readyRows,
   type RunningStack,
   startStackProcess,
@@ -14,26 +16,27 @@ import {
   waitGone,
 } from './launcher';
 
+/** The launcher's environment in these tests: a stack file of its own, never the checkout's. */
+const launcherEnv = (env: Record<string, string> = {}) => ({
+  ...process.env,
+  LOCAL_STACK_FILE: ownStackFile(),
+  ...env,
+});
+
 describe('npm start (local/dist/main.js)', () => {
   it('starts the stack, serves the README walk-through, and stops cleanly on SIGTERM', async () => {
-    const ports = {
-      FRONTEND_PORT: await freePort(),
-      BACKEND_PORT: await freePort(),
-      THUMBNAILER_PORT: await freePort(),
-      LAMBDA_PORT: await freePort(),
-      DYNAMODB_PORT: 0,
-      S3_PORT: 0,
-      JAEGER_PORT: await freePort(),
-      MESH_ADMIN_PORT: await freePort(),
-    };
-    const cli = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env = launcherEnv(ANY_PORTS);
+    const cli = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const banner = await waitForOutput(cli, /Ctrl-C stops everything/, 60_000);
-      const frontend = `http://127.0.0.1:${ports.FRONTEND_PORT}`;
-      expect(banner).toContain(frontend);
+      const rows = readyRows(banner);
+      const frontend = rows.find((row) => row.name === 'frontend')?.url;
+      expect(frontend).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // The record names the ports the servers listen on, as the ready table does.
+      const record = JSON.parse(readFileSync(env.LOCAL_STACK_FILE, 'utf8')) as {
+        endpoints: Array<{ name: string; url: string }>;
+      };
+      expect(record.endpoints).toEqual(rows.map(({ name, url }) => ({ name, url })));
 
       const created = await fetch(`${frontend}/api/products`, {
         method: 'POST',
@@ -87,7 +90,7 @@ describe('npm start (local/dist/main.js)', () => {
       const children = childrenOf(cli.pid!);
       expect(children).toHaveLength(7);
       // Nothing is reachable from the network unless --host says so.
-      const listening = readyRows(banner).map((row) => listeningAddresses(Number(new URL(row.url).port)));
+      const listening = rows.map((row) => listeningAddresses(Number(new URL(row.url).port)));
       expect(listening).toHaveLength(10);
       for (const addresses of listening) expect(addresses).toEqual([expect.stringMatching(/^127\.0\.0\.1:/)]);
       const started = Date.now();
@@ -96,6 +99,7 @@ describe('npm start (local/dist/main.js)', () => {
       expect(await exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(children.filter(alive)).toEqual([]);
+      expect(existsSync(env.LOCAL_STACK_FILE)).toBe(false);
     } finally {
       cli.kill('SIGKILL');
     }
@@ -132,7 +136,7 @@ describe('npm start (local/dist/main.js)', () => {
     let status: number | null = null;
     let stderr = '';
     try {
-      execFileSync(process.execPath, [MAIN, ...args], { stdio: 'pipe' });
+      execFileSync(process.execPath, [MAIN, ...args], { stdio: 'pipe', env: launcherEnv() });
     } catch (err) {
       ({ status } = err as { status: number });
       stderr = String((err as { stderr: Buffer }).stderr);
@@ -148,7 +152,7 @@ describe('npm start (local/dist/main.js)', () => {
     try {
       execFileSync(process.execPath, [MAIN, '--lambda-canary', '10'], {
         stdio: 'pipe',
-        env: { ...process.env, LAMBDA_VERSIONS_FILE: 'lambda/canary.json' },
+        env: launcherEnv({ LAMBDA_VERSIONS_FILE: 'lambda/canary.json' }),
       });
     } catch (err) {
       ({ status } = err as { status: number });
@@ -164,7 +168,7 @@ describe('npm start (local/dist/main.js)', () => {
     const taken = (blocker.address() as { port: number }).port;
     try {
       execFileSync(process.execPath, [MAIN], {
-        env: { ...process.env, DYNAMODB_PORT: String(taken) },
+        env: launcherEnv({ ...ANY_PORTS, DYNAMODB_PORT: String(taken) }),
         stdio: 'pipe',
       });
       throw new Error('expected a failure');
