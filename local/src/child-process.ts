@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type Serializable, spawn } from 'node:child_process';
 import readline from 'node:readline';
 
 /** Receives each line a child prints (stdout and stderr), with the child's name. */
@@ -59,12 +59,15 @@ export class NodeChild {
     return this.exit;
   }
 
-  /** Spawns the process; it is running (or failing) when this returns. Throws if it already runs. */
-  start(): void {
+  /**
+   * Spawns the process, with `env` over the spec's; it is running (or failing) when this returns.
+   * Throws if it already runs.
+   */
+  start(env: Record<string, string> = {}): void {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
     const child = spawn(process.execPath, this.spec.args, {
       cwd: this.spec.cwd,
-      env: { ...process.env, ...this.spec.env },
+      env: { ...process.env, ...this.spec.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child = child;
@@ -88,6 +91,42 @@ export class NodeChild {
   onMessage(listener: (message: unknown) => void): void {
     if (!this.child) throw new Error(`${this.spec.name} was not started`);
     this.child.on('message', listener);
+  }
+
+  /** Sends `message` to the child over IPC (its `process.on('message')`). */
+  send(message: Serializable): void {
+    if (!this.child) throw new Error(`${this.spec.name} was not started`);
+    this.child.send(message);
+  }
+
+  /**
+   * Resolves with `accept`'s value for the first IPC message it does not return undefined for.
+   * Throws, with the child's last output, when the child exits first or `timeoutMs` passes.
+   */
+  nextMessage<T>(accept: (message: unknown) => T | undefined, timeoutMs: number): Promise<T> {
+    const child = this.child;
+    if (!child || !this.exit) throw new Error(`${this.spec.name} was not started`);
+    return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        child.off('message', listener);
+      };
+      const listener = (message: unknown) => {
+        const value = accept(message);
+        if (value === undefined) return;
+        done();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.spec.name} did not answer within ${timeoutMs} ms:\n${this.output}`));
+      }, timeoutMs);
+      child.on('message', listener);
+      void this.exit!.then(() => {
+        done();
+        reject(new Error(`${this.spec.name} exited during start:\n${this.output}`));
+      });
+    });
   }
 
   /**

@@ -1,11 +1,13 @@
 // The mesh half of the local stack: the pods as Kubernetes runs them (k8s/base's app and version
 // labels, one ServiceAccount per service) and the plan the local data plane (@twin/mesh) executes:
 // a sidecar per pod, the ingress gateway on the public port, and the object store's sidecar through
-// which upload events reach the thumbnailer, as MinIO's does in the cluster. All ports are chosen
-// here, before anything starts, so each app can be told where its sidecar listens.
+// which upload events reach the thumbnailer, as MinIO's does in the cluster. No port is picked ahead
+// of time: the apps start first on ports of their own, the data plane then opens its listeners on
+// ports the OS picks and names them (GET /proxies), and the frontend, whose BACKEND_URL is its
+// sidecar's outbound listener, starts last and is then handed to its sidecar.
 import path from 'node:path';
 import type { ProxySpec } from '@twin/mesh';
-import { httpUrl, resolvePort } from './ports';
+import { httpUrl } from './ports';
 
 /** The namespace of k8s/base, which the policies under k8s/istio name. */
 export const MESH_NAMESPACE = 'mesh-demo';
@@ -28,25 +30,29 @@ export interface MeshOptions {
 
 export const DEFAULT_MESH: MeshOptions = { stage: 'canary-10', replicas: { v1: 2, v2: 1 }, adminPort: 15000 };
 
-/** One backend pod: its name, version label and APP_VERSION, and its app's port. */
+/** One backend pod: its name, version label and APP_VERSION. */
 export interface BackendPod {
   name: string;
   version: 'v1' | 'v2';
   appVersion: string;
-  port: number;
 }
 
-/** Every port and proxy of the mesh, decided before any process starts. */
-export interface MeshLayout {
-  adminPort: number;
-  backends: BackendPod[];
-  frontendPort: number;
-  thumbnailerPort: number;
-  /** Where the frontend reaches the backend: its sidecar's outbound listener. */
-  frontendBackendUrl: string;
-  /** Where upload events go: the object store's sidecar, outbound to the thumbnailer. */
-  eventsUrl: string;
-  proxies: ProxySpec[];
+/** The backend pods of `replicas`, v1's first: backend-v1-0, backend-v1-1, backend-v2-0... */
+export function backendPods(replicas: MeshOptions['replicas']): BackendPod[] {
+  return (
+    [
+      ['v1', replicas.v1, '1.0.0'],
+      ['v2', replicas.v2, '2.0.0'],
+    ] as const
+  ).flatMap(([version, count, appVersion]) =>
+    Array.from({ length: count }, (_, i) => ({ name: `backend-${version}-${i}`, version, appVersion })),
+  );
+}
+
+/** An app of the mesh that is listening: its host:port and its PID (shown for `kill -STOP`). */
+export interface MeshApp {
+  address: string;
+  pid?: number;
 }
 
 const pod = (name: string, app: string, version: string, serviceAccount = app) => ({
@@ -57,71 +63,83 @@ const pod = (name: string, app: string, version: string, serviceAccount = app) =
 });
 
 /**
- * Lays out the mesh: backend pods `backend-v1-0`... (the first on `ports.backend`, as the direct
- * stack's backend), the frontend and thumbnailer apps on free ports, the ingress gateway on
- * `ports.frontend`, and every sidecar listener on a free port. The apps and the gateway listen on
- * `host`, as the rest of the stack; the sidecars' own listeners stay on loopback.
+ * The proxies of the data plane: the ingress gateway on `host:gatewayPort` (0: any free port), a
+ * sidecar per pod in front of its app, and the object store's sidecar. Every sidecar listener gets
+ * port 0 and stays on loopback. The frontend's sidecar has no app yet (see the file's header); the
+ * thumbnailer's has none when no thumbnailer runs.
  */
-export async function layoutMesh(
-  options: MeshOptions,
-  ports: { frontend: number; backend: number; thumbnailer: number },
+export function meshProxies(
+  apps: { backends: Array<BackendPod & MeshApp>; thumbnailer?: MeshApp },
+  gatewayPort: number,
   host = '127.0.0.1',
-): Promise<MeshLayout> {
-  const free = () => resolvePort(0);
-  const freeOnHost = () => resolvePort(0, host);
-  const backends: BackendPod[] = [];
-  for (const [version, count, appVersion] of [
-    ['v1', options.replicas.v1, '1.0.0'],
-    ['v2', options.replicas.v2, '2.0.0'],
-  ] as const)
-    for (let i = 0; i < count; i++)
-      backends.push({
-        name: `backend-${version}-${i}`,
-        version,
-        appVersion,
-        port: backends.length === 0 ? await resolvePort(ports.backend, host) : await freeOnHost(),
-      });
-  const frontendPort = await freeOnHost();
-  const thumbnailerPort = await resolvePort(ports.thumbnailer, host);
-  const frontendOutbound = await free();
-  const minioOutbound = await free();
-  const address = (port: number) => `127.0.0.1:${port}`;
-  const appAddress = (port: number) => new URL(httpUrl(host, port)).host;
-  const proxies: ProxySpec[] = [
+): ProxySpec[] {
+  return [
     {
       name: 'istio-ingressgateway',
       namespace: 'istio-system',
       serviceAccount: 'istio-ingressgateway-service-account',
       labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
-      gateway: { port: await resolvePort(ports.frontend, host), host },
+      gateway: { port: gatewayPort, host },
     },
     {
       ...pod('frontend', 'frontend', 'v1'),
-      inbound: { port: await free(), appAddress: appAddress(frontendPort) },
-      outbound: [{ host: 'backend', port: frontendOutbound }],
+      inbound: { port: 0 },
+      outbound: [{ host: 'backend', port: 0 }],
     },
-    ...(await Promise.all(
-      backends.map(async (b) => ({
-        ...pod(b.name, 'backend', b.version),
-        inbound: { port: await free(), appAddress: appAddress(b.port) },
-      })),
-    )),
+    ...apps.backends.map((b) => ({
+      ...pod(b.name, 'backend', b.version),
+      pid: b.pid,
+      inbound: { port: 0, appAddress: b.address },
+    })),
     {
       ...pod('thumbnailer', 'thumbnailer', 'v1'),
-      inbound: { port: await free(), appAddress: appAddress(thumbnailerPort) },
+      pid: apps.thumbnailer?.pid,
+      inbound: { port: 0, appAddress: apps.thumbnailer?.address },
       // Its app calls no service of the mesh, but its sidecar, like any, has a way out to each.
-      outbound: [{ host: 'backend', port: await free() }],
+      outbound: [{ host: 'backend', port: 0 }],
     },
-    { ...pod('minio', 'minio', 'v1'), outbound: [{ host: 'thumbnailer', port: minioOutbound }] },
+    { ...pod('minio', 'minio', 'v1'), outbound: [{ host: 'thumbnailer', port: 0 }] },
   ];
+}
+
+/** The data plane's listeners the rest of the stack is pointed at. */
+export interface MeshListeners {
+  /** The ingress gateway, where the stack's host serves the page. */
+  gatewayUrl: string;
+  /** Where the frontend reaches the backend: its sidecar's outbound listener. */
+  frontendBackendUrl: string;
+  /** Where upload events go: the object store's sidecar, outbound to the thumbnailer. */
+  eventsUrl: string;
+}
+
+/**
+ * Reads the ports the data plane's listeners got from its admin endpoint (GET /proxies).
+ * @throws Error when the admin does not answer, or a listener of `meshProxies` is missing.
+ */
+export async function meshListeners(adminUrl: string, host = '127.0.0.1'): Promise<MeshListeners> {
+  const response = await fetch(`${adminUrl}/proxies`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`the data plane's GET /proxies answered ${response.status}`);
+  const proxies = (await response.json()) as Array<{
+    name: string;
+    listeners: { outbound: Record<string, number>; gateway?: number };
+  }>;
+  const listener = (
+    proxy: string,
+    pick: (l: (typeof proxies)[number]['listeners']) => number | undefined,
+  ) => {
+    const listeners = proxies.find((p) => p.name === proxy)?.listeners;
+    const port = listeners && pick(listeners);
+    if (port === undefined) throw new Error(`the data plane names no such listener of ${proxy}`);
+    return port;
+  };
+  const loopback = (port: number) => httpUrl('127.0.0.1', port);
   return {
-    adminPort: await resolvePort(options.adminPort),
-    backends,
-    frontendPort,
-    thumbnailerPort,
-    frontendBackendUrl: `http://${address(frontendOutbound)}`,
-    eventsUrl: `http://${address(minioOutbound)}/events`,
-    proxies,
+    gatewayUrl: httpUrl(
+      host,
+      listener('istio-ingressgateway', (l) => l.gateway),
+    ),
+    frontendBackendUrl: loopback(listener('frontend', (l) => l.outbound.backend)),
+    eventsUrl: `${loopback(listener('minio', (l) => l.outbound.thumbnailer))}/events`,
   };
 }
 

@@ -1,6 +1,9 @@
 import net from 'node:net';
 
-/** A port the OS says is free right now, for tests and `--port 0` style options. */
+/**
+ * A port the OS says is free right now, which another process may take before it is used: for a
+ * test's address where nothing listens, never for a server to bind later (give it port 0).
+ */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -13,7 +16,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function assertFree(port: number, host: string): Promise<void> {
+/**
+ * Checks that a port the user gave is free on the address the stack listens on, so that a clash is
+ * reported by port number rather than by whichever server trips over it. 0 ("any free port") is not
+ * checked: the server that listens picks its port then, and reports it (no port is picked ahead of
+ * time for another process to take first).
+ * @throws Error naming the port, with the listen error's `code` (EADDRINUSE, EACCES...).
+ */
+export function checkPort(port: number, host = '127.0.0.1'): Promise<void> {
+  if (port === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -22,17 +33,6 @@ function assertFree(port: number, host: string): Promise<void> {
     );
     server.listen(port, host, () => server.close(() => resolve()));
   });
-}
-
-/**
- * Resolves a configured port on the address the stack listens on: 0 means "any free port"; a fixed
- * one is checked first, so a clash is reported by port number rather than by whichever server trips
- * over it.
- */
-export async function resolvePort(port: number, host = '127.0.0.1'): Promise<number> {
-  if (port === 0) return freePort(host);
-  await assertFree(port, host);
-  return port;
 }
 
 /**

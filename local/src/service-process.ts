@@ -1,4 +1,6 @@
+import type { Serializable } from 'node:child_process';
 import path from 'node:path';
+import { isListeningMessage } from '@twin/service-kit/lifecycle';
 import { type LogSink, NodeChild } from './child-process';
 import { httpUrl } from './ports';
 
@@ -12,6 +14,10 @@ export interface ServiceSpec {
   service?: string;
   /** The workspace package that holds the service, e.g. @twin/backend. */
   packageName: string;
+  /**
+   * Its PORT. 0: the instance listens on a port the OS picks and reports it over IPC (its
+   * `reportListening`), so no port is picked ahead of time for another process to take first.
+   */
   port: number;
   /** The address it listens on (its HOST variable); default 127.0.0.1. */
   host?: string;
@@ -39,18 +45,18 @@ function workspaceDir(packageName: string): string {
  * answers 200. Several instances of one service differ in `name`, `port` and `env`.
  */
 export class ServiceProcess {
-  readonly url: string;
-  /** Answers 200 once the instance is ready. */
-  readonly readyUrl: string;
   private readonly child: NodeChild;
+  private readonly host: string;
+  /** The port it listens on: the spec's, or the one it reported. */
+  private port?: number;
 
   constructor(
     readonly spec: ServiceSpec,
     log: LogSink,
   ) {
     const host = spec.host ?? '127.0.0.1';
-    this.url = httpUrl(host, spec.port);
-    this.readyUrl = `${this.url}${spec.readyPath ?? '/readyz'}`;
+    this.host = host;
+    if (spec.port !== 0) this.port = spec.port;
     this.child = new NodeChild(
       {
         name: spec.name,
@@ -67,6 +73,20 @@ export class ServiceProcess {
     );
   }
 
+  /**
+   * Where a client on this machine reaches it (see `httpUrl`).
+   * @throws Error for port 0 before it has reported its port (before `start()` resolves).
+   */
+  get url(): string {
+    if (this.port === undefined) throw new Error(`${this.spec.name} has not reported its port yet`);
+    return httpUrl(this.host, this.port);
+  }
+
+  /** Answers 200 once the instance is ready; as `url`, known once it listens. */
+  get readyUrl(): string {
+    return `${this.url}${this.spec.readyPath ?? '/readyz'}`;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -75,9 +95,19 @@ export class ServiceProcess {
     return this.child.running;
   }
 
-  /** Starts it and waits until it is ready; throws with its last output if it exits or times out. */
+  /**
+   * Starts it and waits until it is ready (on port 0, once it has reported its port); throws with its
+   * last output if it exits or times out. Started again after `stop()`, it listens on the port it had,
+   * as a restarted pod keeps its address: whoever was told its URL reaches it again.
+   */
   async start(): Promise<void> {
-    this.child.start();
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    this.child.start(this.port === undefined ? {} : { PORT: String(this.port) });
+    if (this.port === undefined)
+      this.port = await this.child.nextMessage(
+        (message) => (isListeningMessage(message) ? message.port : undefined),
+        READY_TIMEOUT_MS,
+      );
     await this.child.waitUntil(async () => {
       try {
         const response = await fetch(this.readyUrl, { signal: AbortSignal.timeout(1000) });
@@ -86,7 +116,17 @@ export class ServiceProcess {
       } catch {
         return false; // not listening yet
       }
-    }, READY_TIMEOUT_MS);
+    }, deadline - Date.now());
+  }
+
+  /**
+   * Sends `message` over IPC and resolves with `accept`'s value for the first answer it takes.
+   * @throws Error, with the instance's last output, when it exits or does not answer in time.
+   */
+  async request<T>(message: Serializable, accept: (answer: unknown) => T | undefined): Promise<T> {
+    const answer = this.child.nextMessage(accept, READY_TIMEOUT_MS);
+    this.child.send(message);
+    return answer;
   }
 
   /**

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { AppMessage } from '@twin/mesh';
 import { createDynamoClient, ensureTable } from '@twin/products';
 // The modules it needs alone: the package's index loads the whole emulator.
 import { invokePath, READY_PATH } from '@twin/lambda/dist/emulator/paths';
@@ -8,9 +9,17 @@ import { startDynamo } from './dynamodb';
 import { EventDelivery, type EventTarget, lambdaS3Event, minioWebhookBody } from './event-delivery';
 import { type LocalObjectStore, S3RVER_CREDENTIALS, startObjectStore } from './object-store';
 import { LAMBDA_CANARY_FILE, LAMBDA_CANARY_FUNCTION, routeLambdaCanary } from './lambda-canary';
-import { layoutMesh, type MeshLayout, type MeshOptions, REPO_ROOT, versionFaultEnv } from './mesh';
+import {
+  backendPods,
+  meshListeners,
+  type MeshListeners,
+  type MeshOptions,
+  meshProxies,
+  REPO_ROOT,
+  versionFaultEnv,
+} from './mesh';
 import type { LogSink } from './child-process';
-import { httpUrl, resolvePort } from './ports';
+import { checkPort } from './ports';
 import { ServiceProcess, type ServiceSpec } from './service-process';
 import { stackTracing, type TraceThread } from './traces';
 
@@ -127,7 +136,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
 
   try {
-    const dynamo = await startDynamo(await resolvePort(options.ports.dynamodb, host), host);
+    // In this process, each binds its port itself: 0 is any free one, read back from the server.
+    const dynamo = await startDynamo(options.ports.dynamodb, host);
     closers.push(() => dynamo.close());
     // Any credentials do for dynalite; s3rver insists on its own, so every service gets those.
     const awsEnv = { AWS_REGION: REGION, ...LOCAL_CREDENTIALS };
@@ -140,7 +150,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureTable(dynamoClient, options.tableName);
 
     const objectStore = await startObjectStore({
-      port: await resolvePort(options.ports.s3, host),
+      port: options.ports.s3,
       bucket: options.bucket,
       host,
     });
@@ -157,15 +167,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOG_LEVEL: options.logLevel,
       ...options.env,
     };
-    /** Starts one service instance on the stack's host, stopped with the stack. */
+    /**
+     * Starts one service instance on the stack's host, stopped with the stack. A port the user gave
+     * is checked first; on port 0 the instance binds a free one and reports it.
+     */
     const start = async (spec: Omit<ServiceSpec, 'host'>) => {
+      await checkPort(spec.port, host);
       const child = new ServiceProcess(
-        {
-          ...spec,
-          host,
-          port: await resolvePort(spec.port, host),
-          env: { ...awsEnv, ...common, ...spec.env },
-        },
+        { ...spec, host, env: { ...awsEnv, ...common, ...spec.env } },
         options.log,
       );
       started.push(child);
@@ -173,18 +182,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return child;
     };
 
-    const mesh: MeshLayout | undefined =
-      options.mesh && (await layoutMesh(options.mesh, options.ports, host));
     const backendEnv = { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, TABLE_NAME: options.tableName };
     const faultEnv = (version: 'v1' | 'v2') => versionFaultEnv(version, { ...process.env, ...options.env });
+    const mesh = options.mesh;
+    // In the mesh the first pod takes the backend's port, as the direct stack's one backend.
+    const pods = mesh ? backendPods(mesh.replicas) : [];
     const backends = mesh
       ? await Promise.all(
-          mesh.backends.map((pod) =>
+          pods.map((pod, i) =>
             start({
               name: pod.name,
               service: 'backend',
               packageName: '@twin/backend',
-              port: pod.port,
+              port: i === 0 ? options.ports.backend : 0,
               env: { ...backendEnv, APP_VERSION: pod.appVersion, ...faultEnv(pod.version) },
             }),
           ),
@@ -219,34 +229,46 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         : await start({
             name: 'thumbnailer',
             packageName: '@twin/thumbnailer',
-            port: mesh?.thumbnailerPort ?? options.ports.thumbnailer,
+            port: options.ports.thumbnailer,
             env: { AWS_ENDPOINT_URL_S3: objectStore.endpoint, BUCKET: options.bucket },
           });
-    // The data plane starts before the frontend, whose readiness asks the backend through it.
-    const pids = new Map(started.map((child) => [child.spec.name, child.pid]));
-    const dataPlane =
-      mesh &&
-      (await start({
+    // The data plane starts before the frontend, whose readiness asks the backend through it, with
+    // the apps' actual addresses; its listeners' ports are read back from its admin.
+    const app = (service: ServiceProcess) => ({ address: new URL(service.url).host, pid: service.pid });
+    let dataPlane: ServiceProcess | undefined;
+    let listeners: MeshListeners | undefined;
+    if (mesh) {
+      await checkPort(options.ports.frontend, host); // the ingress gateway's, named by its number
+      dataPlane = await start({
         name: 'mesh',
         packageName: '@twin/mesh',
         port: mesh.adminPort,
         env: {
           MESH_PLAN: JSON.stringify({
-            root: options.mesh?.root ?? REPO_ROOT,
-            stage: options.mesh?.stage,
-            host,
-            proxies: mesh.proxies.map((proxy) => ({ ...proxy, pid: pids.get(proxy.name) })),
+            root: mesh.root ?? REPO_ROOT,
+            stage: mesh.stage,
+            proxies: meshProxies(
+              {
+                backends: pods.map((pod, i) => ({ ...pod, ...app(backends[i]!) })),
+                thumbnailer: thumbnailer && app(thumbnailer),
+              },
+              options.ports.frontend,
+              host,
+            ),
           }),
         },
         args: ['dist/main.js'],
         readyPath: '/ready',
-      }));
+      });
+      listeners = await meshListeners(dataPlane.url, host);
+    }
     const frontend = await start({
       name: 'frontend',
       packageName: '@twin/frontend',
-      port: mesh?.frontendPort ?? options.ports.frontend,
+      // In the mesh the ingress gateway takes the frontend's port; the app behind it, any free one.
+      port: mesh ? 0 : options.ports.frontend,
       env: {
-        BACKEND_URL: mesh?.frontendBackendUrl ?? backend.url,
+        BACKEND_URL: listeners?.frontendBackendUrl ?? backend.url,
         // In the mesh the route's timeout (4 s) decides first, as in k8s/base.
         ...(mesh ? { BACKEND_TIMEOUT_MS: '5000' } : {}),
         AWS_ENDPOINT_URL_S3: objectStore.endpoint,
@@ -254,6 +276,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(tracing.store ? { JAEGER_QUERY_URL: tracing.store.url } : {}),
       },
     });
+    if (dataPlane) {
+      const message: AppMessage = { type: 'app', proxy: 'frontend', ...app(frontend) };
+      // Answered once the frontend's sidecar points at it: the gateway serves the page from then on.
+      await dataPlane.request(message, (answer) =>
+        (answer as Partial<AppMessage> | null)?.type === 'app' ? true : undefined,
+      );
+    }
     tracing.store?.setViewer(frontend.url);
 
     const targets: EventTarget[] = [];
@@ -261,7 +290,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       targets.push({
         name: 'thumbnailer',
         // In the mesh through the object store's sidecar, with its identity, as MinIO's webhook.
-        url: mesh?.eventsUrl ?? `${thumbnailer.url}/events`,
+        url: listeners?.eventsUrl ?? `${thumbnailer.url}/events`,
         body: minioWebhookBody,
       });
     if (options.thumbnails !== 'mesh') {
@@ -290,10 +319,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const services = new Map(started.map((service) => [service.spec.name, service]));
     const endpoints: Endpoint[] = [
-      mesh
+      listeners
         ? {
             name: 'frontend',
-            url: httpUrl(host, mesh.proxies[0]!.gateway!.port),
+            url: listeners.gatewayUrl,
             what: 'web page and /api/*, through the ingress gateway',
             pid: dataPlane?.pid,
           }

@@ -111,7 +111,7 @@ export function ownStackFile(): string {
 }
 
 /**
- * Starts the stack through `npm start` (`via: 'npm'`) or `node local/dist/main.js`, in its own
+ * Starts the stack through `npm start` (`via: 'npm'`) or `node [nodeArgs] local/dist/main.js`, in its own
  * process group so a test can signal the group as a closed terminal does, and waits for the ready
  * table. It records its endpoints in a temporary file of its own (not the checkout's .local/), unless
  * `env` names one.
@@ -120,11 +120,12 @@ export async function startStackProcess(
   via: 'npm' | 'node',
   env: Record<string, string> = {},
   args: string[] = [],
+  nodeArgs: string[] = [],
 ): Promise<RunningStack> {
   const [command, ...commandArgs] =
     via === 'npm'
       ? ['npm', 'start', ...(args.length ? ['--', ...args] : [])]
-      : [process.execPath, MAIN, ...args];
+      : [process.execPath, ...nodeArgs, MAIN, ...args];
   const stackFile = ownStackFile();
   // npm sets INIT_CWD to where it was run; a user running node directly has none (jest's npm has).
   const { INIT_CWD: _npmCwd, ...inherited } = process.env;

@@ -8,7 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { createS3Client } from '@twin/thumbnails';
-import { freePort, ServiceProcess, type Stack } from '../../local/src';
+import { ServiceProcess, type Stack } from '../../local/src';
 import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
 import { startTestStack } from '../support/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
@@ -313,7 +313,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
       {
         name: 'backend-v2',
         packageName: '@twin/backend',
-        port: await freePort(),
+        port: 0,
         env: {
           APP_VERSION: '2.0.0',
           TABLE_NAME: 'products',

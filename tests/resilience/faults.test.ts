@@ -6,7 +6,7 @@ import net from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { createS3Client, imageIdFor } from '@twin/thumbnails';
-import { freePort, ServiceProcess, type Stack } from '../../local/src';
+import { ServiceProcess, type Stack } from '../../local/src';
 import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
 import { LOCAL_CREDENTIALS } from '../../lambda/src/runtime/local-env';
 import { startTestStack } from '../support/stack';
@@ -238,12 +238,11 @@ describe('faults under load', () => {
 
   it('SIGTERM with requests in flight: they all finish with 2xx, new connections are refused, exit code 0', async () => {
     const dynamodb = stack.endpoints.find((e) => e.name === 'dynamodb')!.url;
-    const port = await freePort();
     const slow = new ServiceProcess(
       {
         name: 'backend-slow',
         packageName: '@twin/backend',
-        port,
+        port: 0,
         env: {
           AWS_REGION: 'us-east-1',
           ...LOCAL_CREDENTIALS,
@@ -258,7 +257,7 @@ describe('faults under load', () => {
     );
     await slow.start();
     const pid = slow.pid;
-    const base = `http://127.0.0.1:${port}`;
+    const base = slow.url;
     const inFlight = Array.from({ length: 30 }, (_, i) =>
       i % 3 === 2
         ? call(`${base}/products`, {
@@ -272,7 +271,7 @@ describe('faults under load', () => {
     const t0 = performance.now();
     const exited = slow.stop().then((code) => ({ code, ms: performance.now() - t0 }));
     await sleep(300);
-    const refused = await refusesConnections(port);
+    const refused = await refusesConnections(Number(new URL(base).port));
     const answers = await Promise.all(inFlight);
     const lastAnswerMs = performance.now() - t0;
     const { code, ms } = await exited;

@@ -5,7 +5,7 @@ import {
   type TracingSettings,
   TracingSettingsError,
 } from '@twin/observability/settings';
-import { onStopRequest } from '@twin/service-kit/lifecycle';
+import { onStopRequest, reportListening } from '@twin/service-kit/lifecycle';
 import { applyLocalDefaults } from '../runtime/local-env';
 import { DEFAULT_ACCOUNT_CONCURRENCY } from './concurrency';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './lambda-service';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     versions,
     tracing,
   });
+  reportListening(emulator.port);
 
   onStopRequest((reason) => {
     logger.info({ reason }, 'stopping');

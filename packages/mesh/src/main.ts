@@ -1,9 +1,11 @@
 // The local data plane as a process: `node dist/main.js`, configured by MESH_PLAN (JSON: the
-// repository root, the stage and every proxy with its ports), its admin endpoint on PORT, as the
-// local stack starts it. Its standard output carries the access log and the control plane's messages.
-import { onStopRequest } from '@twin/service-kit/lifecycle';
+// repository root, the stage and every proxy with its ports, 0 for any free one), its admin endpoint
+// on PORT, as the local stack starts it. Started with an IPC channel, it reports its admin port once
+// every listener is open (GET /proxies names their ports) and takes AppMessages. Its standard output
+// carries the access log and the control plane's messages.
+import { onStopRequest, reportListening } from '@twin/service-kit/lifecycle';
 import { startAdmin } from './admin';
-import { DataPlane } from './data-plane';
+import { DataPlane, isAppMessage } from './data-plane';
 import { formatProblem, MeshConfigError } from './errors';
 import type { ProxySpec } from './proxy';
 
@@ -29,6 +31,16 @@ async function main(): Promise<void> {
   );
   // Also when the launcher that started it dies without a word (its IPC channel closes).
   onStopRequest(() => void Promise.all([admin.close(), plane.stop()]).then(() => process.exit(0)));
+  process.on('message', (message) => {
+    if (!isAppMessage(message)) return;
+    try {
+      plane.setApp(message.proxy, message.address, message.pid);
+      process.send?.(message);
+    } catch (err) {
+      log(`mesh: ${(err as Error).message}`);
+    }
+  });
+  reportListening(admin.port);
 }
 
 main().catch((err: Error) => {

@@ -57,8 +57,12 @@ export interface MeshSnapshot {
 export interface ProxySpec extends MeshWorkload {
   /** The PID of the pod's app process, shown by the admin endpoint (for `kill -STOP`). */
   pid?: number;
-  /** The sidecar's inbound listener and the app behind it. */
-  inbound?: { port: number; appAddress: string };
+  /**
+   * The sidecar's inbound listener and the app behind it (host:port). An app started after the data
+   * plane (its own settings name its sidecar's ports) has no address yet: its inbound answers 503
+   * (no healthy upstream) until {@link MeshProxy.setApp} gives it one.
+   */
+  inbound?: { port: number; appAddress?: string };
   /** One listener per service the app calls (its BACKEND_URL and the like). */
   outbound?: { host: string; port: number }[];
   /** The ingress gateway's listener, on `host` (default 127.0.0.1). */
@@ -193,6 +197,18 @@ export class MeshProxy {
     }
   }
 
+  /**
+   * Points the inbound listener at its app, listening at `address` (host:port) as process `pid`, as
+   * Envoy's inbound cluster reaches the app in its pod; the configuration in force is applied again.
+   * @throws Error when the proxy has no inbound listener.
+   */
+  setApp(address: string, pid?: number): void {
+    if (!this.spec.inbound) throw new Error(`${this.spec.name} has no inbound listener`);
+    this.spec.inbound.appAddress = address;
+    this.spec.pid = pid;
+    if (this.snapshot) this.apply(this.snapshot);
+  }
+
   /** Takes a new configuration: route tables rebuilt, clusters kept where unchanged. */
   apply(snapshot: MeshSnapshot): void {
     this.snapshot = snapshot;
@@ -264,7 +280,12 @@ export class MeshProxy {
       used,
       name,
       JSON.stringify([policy, inbound.appAddress]),
-      () => new UpstreamCluster(policy, [{ pod: this.spec.name, address: inbound.appAddress }], this.stats),
+      () =>
+        new UpstreamCluster(
+          policy,
+          inbound.appAddress ? [{ pod: this.spec.name, address: inbound.appAddress }] : [],
+          this.stats,
+        ),
     );
     const workload = { ...this.workload(), sidecar: true };
     return {

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { startOtlpReceiver } from '../../../tests/support/otlp-receiver';
@@ -10,14 +9,6 @@ import { eventually, fakeApp, type FakeApp, REPO } from './support/mesh';
 
 // The data plane as `npm start` runs it: its own process (dist/main.js), configured by MESH_PLAN,
 // its admin endpoint on PORT, spans over OTLP/HTTP to a collector stand-in.
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('the data plane process', () => {
   let child: ChildProcess;
@@ -51,32 +42,32 @@ describe('the data plane process', () => {
           namespace: 'mesh-demo',
           serviceAccount: 'frontend',
           labels: { app: 'frontend', version: 'v1' },
+          // Its app starts after the data plane, as under npm start: an AppMessage names it then.
+          inbound: { port: 0 },
           outbound: [{ host: 'backend', port: 0 }],
         },
         backend('backend-v1-0', 'v1'),
         backend('backend-v2-0', 'v2'),
       ],
     };
-    const port = await freePort();
-    admin = `http://127.0.0.1:${port}`;
+    // With an IPC channel, as the launcher starts it: the admin on a port the OS picks, reported back.
     child = spawn(process.execPath, ['dist/main.js'], {
       cwd: path.resolve(__dirname, '..'),
       env: {
         ...process.env,
         MESH_PLAN: JSON.stringify(plan),
-        PORT: String(port),
+        PORT: '0',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_BSP_SCHEDULE_DELAY: '100',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of [child.stdout!, child.stderr!])
       readline.createInterface({ input: stream }).on('line', (line) => output.push(line));
-    await eventually(
-      async () => (await fetch(`${admin}/ready`).catch(() => undefined))?.ok === true,
-      30_000,
-      'the data plane to be ready',
-    );
+    const [listening] = (await once(child, 'message')) as [{ type: string; port: number }];
+    expect(listening).toEqual({ type: 'listening', port: expect.any(Number) });
+    admin = `http://127.0.0.1:${listening.port}`;
+    expect((await fetch(`${admin}/ready`)).status).toBe(200);
     const proxies = (await (await fetch(`${admin}/proxies`)).json()) as {
       name: string;
       pid?: number;
@@ -135,8 +126,12 @@ describe('the data plane process', () => {
     const dump = (await (await fetch(`${admin}/proxies/frontend/config_dump`)).json()) as {
       clusters: { name: string; hosts: unknown[] }[];
     };
-    expect(dump.clusters.map((c) => c.name)).toEqual(['outbound|80||backend.mesh-demo.svc.cluster.local']);
-    expect(dump.clusters[0]!.hosts).toHaveLength(2);
+    const outboundClusters = (clusters: { name: string; hosts?: unknown[] }[]) =>
+      clusters.filter((c) => c.name.startsWith('outbound|'));
+    expect(outboundClusters(dump.clusters).map((c) => c.name)).toEqual([
+      'outbound|80||backend.mesh-demo.svc.cluster.local',
+    ]);
+    expect(outboundClusters(dump.clusters)[0]!.hosts).toHaveLength(2);
     const refused = await fetch(`${admin}/apply`, {
       method: 'POST',
       body: 'kind: VirtualService\nmetadata: {name: x}\n',
@@ -153,10 +148,38 @@ describe('the data plane process', () => {
     const after = (await (await fetch(`${admin}/proxies/frontend/config_dump`)).json()) as {
       clusters: { name: string }[];
     };
-    expect(after.clusters.map((c) => c.name).sort()).toEqual([
+    expect(
+      outboundClusters(after.clusters)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual([
       'outbound|80|v1|backend.mesh-demo.svc.cluster.local',
       'outbound|80|v2|backend.mesh-demo.svc.cluster.local',
     ]);
+  });
+
+  it('points a sidecar at an app that starts after it when told over IPC, and answers once it has', async () => {
+    const inbound = async () => {
+      const dump = (await (await fetch(`${admin}/proxies/frontend/config_dump`)).json()) as {
+        clusters: { name: string; hosts: { address: string }[] }[];
+      };
+      return dump.clusters.find((c) => c.name.startsWith('inbound|'))?.hosts.map((h) => h.address);
+    };
+    expect(await inbound()).toEqual([]);
+    const app = await fakeApp('frontend', '1.0.0');
+    try {
+      child.send({ type: 'app', proxy: 'nope', address: app.address });
+      const message = { type: 'app', proxy: 'frontend', address: app.address, pid: 4242 };
+      child.send(message);
+      const [answer] = (await once(child, 'message')) as [unknown];
+      expect(answer).toEqual(message);
+      await eventually(async () => output.includes('mesh: no proxy named nope'), 10_000, 'the refusal');
+      expect(await inbound()).toEqual([app.address]);
+      const proxies = (await (await fetch(`${admin}/proxies`)).json()) as { name: string; pid?: number }[];
+      expect(proxies.find((p) => p.name === 'frontend')?.pid).toBe(4242);
+    } finally {
+      await app.close();
+    }
   });
 
   it('stops on SIGTERM with exit code 0', async () => {

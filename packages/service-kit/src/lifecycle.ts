@@ -47,3 +47,27 @@ export function onStopRequest(
     clearInterval(parentCheck);
   };
 }
+
+/**
+ * What a process tells the launcher that started it, over its IPC channel, once it listens: the
+ * port it got. A launcher that wants no port picked ahead of time (another process could take it
+ * before the child binds it) gives the child port 0 and learns the port from this message.
+ */
+export interface ListeningMessage {
+  type: 'listening';
+  port: number;
+}
+
+/** Whether an IPC message is a {@link ListeningMessage}. */
+export function isListeningMessage(message: unknown): message is ListeningMessage {
+  const m = message as Partial<ListeningMessage> | null;
+  return m?.type === 'listening' && Number.isInteger(m.port);
+}
+
+/**
+ * Sends a {@link ListeningMessage} with `port` to the parent, when this process was started with an
+ * IPC channel that is still open (the local launcher's children are); otherwise does nothing.
+ */
+export function reportListening(port: number): void {
+  if (process.send && process.connected) process.send({ type: 'listening', port } satisfies ListeningMessage);
+}

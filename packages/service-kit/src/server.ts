@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { type Logger, shutdownTracing } from '@twin/observability';
-import { onStopRequest, type StopReason } from './lifecycle';
+import { onStopRequest, reportListening, type StopReason } from './lifecycle';
 import { errorHandler, notFound } from './middleware';
 
 export interface RunOptions {
@@ -24,7 +24,8 @@ export function finishApp(app: Express, logger: Logger): Express {
 }
 
 /**
- * Listens on `host:port`, and when asked to stop (SIGTERM, SIGINT, SIGHUP, or the launcher that
+ * Listens on `host:port` (0: a port the OS picks, reported to a launcher over IPC: see
+ * `reportListening`), and when asked to stop (SIGTERM, SIGINT, SIGHUP, or the launcher that
  * started it over IPC going away: see `onStopRequest`) stops accepting connections, lets in-flight
  * requests finish for up to `drainMs`, flushes spans and exits 0. Node as PID 1 would otherwise
  * ignore SIGTERM.
@@ -40,7 +41,9 @@ export function runService({
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => {
       const address = server.address();
-      logger.info({ host, port: typeof address === 'object' && address ? address.port : port }, 'listening');
+      const bound = typeof address === 'object' && address ? address.port : port;
+      logger.info({ host, port: bound }, 'listening');
+      reportListening(bound);
       resolve(server);
     });
     server.once('error', reject);
