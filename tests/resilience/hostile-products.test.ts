@@ -41,7 +41,7 @@ const router = new ApiRouter(template.functions, template.api);
 beforeAll(async () => {
   dynamo = await startTestDynamo();
   const table = await dynamo.table();
-  store = new ProductStore(dynamo.client, table);
+  store = new ProductStore(dynamo.db, table);
   const app = createBackendApp({
     api: createProductsApi(store),
     version: '1.0.0',

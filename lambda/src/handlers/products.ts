@@ -1,4 +1,4 @@
-import { createDynamoClient, createProductsApi, ProductStore } from '@twin/products';
+import { createProductsApi, DynamoDb, environmentCredentials, ProductStore } from '@twin/products';
 import { readConfig } from '@twin/service-kit/config';
 import { faultSettings, faultsOff, INJECTED_FAULT, injectFault } from '@twin/service-kit/faults';
 import { apiGatewayHandler } from '../adapters/api-gateway';
@@ -6,14 +6,18 @@ import { productsFunctionEnv } from '../config';
 import { handlerLoggerOnDemand } from '../runtime/logger';
 
 // Once per execution environment: every warm invocation reuses the client, its connections and the API.
+// Lambda hands every function its role's credentials in the environment, so no provider chain is loaded.
 const config = readConfig(productsFunctionEnv);
 const logger = handlerLoggerOnDemand('products', config.LOG_LEVEL);
 /** FAULT_DELAY_MS, FAULT_ERROR_RATE, FAULT_ERROR_STATUS as the backend reads them: a version set up to fail. */
 const faults = faultSettings(config);
 if (!faultsOff(faults)) logger().warn(faults, 'fault injection is on');
-const api = createProductsApi(new ProductStore(createDynamoClient(), config.TABLE_NAME), {
-  onError: (err) => logger().error({ err }, 'products request failed'),
-});
+const api = createProductsApi(
+  new ProductStore(new DynamoDb({ credentials: environmentCredentials }), config.TABLE_NAME),
+  {
+    onError: (err) => logger().error({ err }, 'products request failed'),
+  },
+);
 /** The release this version of the function reports at GET /version, as the backend reports its own. */
 const release = { service: 'products', version: config.APP_VERSION };
 

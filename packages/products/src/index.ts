@@ -1,4 +1,11 @@
-export { createDynamoClient } from './client';
+export { createDynamoClient, createDynamoDb } from './client';
+export {
+  type AwsCredentials,
+  type CredentialsSource,
+  DynamoDb,
+  type DynamoDbOptions,
+  environmentCredentials,
+} from './dynamodb';
 export {
   createProductsApi,
   type ProductsApi,

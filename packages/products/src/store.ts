@@ -1,12 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidCursor } from './cursor';
+import type { DynamoDb } from './dynamodb';
 import { StoreUnavailableError, type ValidationError } from './errors';
 import type { Product, ProductKey } from './product';
 import { NEWEST_FIRST } from './table';
@@ -48,35 +43,35 @@ function toProduct({ id, name, price, createdAt }: Record<string, unknown>): Pro
 
 const { indexName, partitionAttribute, partitionValue } = NEWEST_FIRST;
 
-/** Products in one DynamoDB table: partition key `id`, plus the newest-first index (table.ts). */
-export class ProductStore {
-  private readonly documents: DynamoDBDocumentClient;
+type Item = Record<string, AttributeValue>;
 
+/**
+ * Products in one DynamoDB table: partition key `id`, plus the newest-first index (table.ts). Items
+ * are converted to and from DynamoDB's typed JSON by @aws-sdk/util-dynamodb, as the SDK's document
+ * client converts them.
+ */
+export class ProductStore {
   constructor(
-    client: DynamoDBClient,
+    private readonly dynamo: DynamoDb,
     readonly tableName: string,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(client);
-  }
+  ) {}
 
   async create(product: Product): Promise<Product> {
     await guard('create', () =>
-      this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...product, [partitionAttribute]: partitionValue },
-          ConditionExpression: 'attribute_not_exists(id)',
-        }),
-      ),
+      this.dynamo.call('PutItem', {
+        TableName: this.tableName,
+        Item: marshall({ ...product, [partitionAttribute]: partitionValue }),
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
     );
     return product;
   }
 
   async get(id: string): Promise<Product | undefined> {
     const { Item } = await guard('get', () =>
-      this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id } })),
+      this.dynamo.call<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: marshall({ id }) }),
     );
-    return Item && toProduct(Item);
+    return Item && toProduct(unmarshall(Item));
   }
 
   /** Up to `limit` products, newest first, starting after `after` (from a cursor) when given. */
@@ -84,32 +79,32 @@ export class ProductStore {
     const { Items = [], LastEvaluatedKey } = await guard(
       'list',
       () =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: indexName,
-            KeyConditionExpression: '#partition = :partition',
-            ExpressionAttributeNames: { '#partition': partitionAttribute },
-            ExpressionAttributeValues: { ':partition': partitionValue },
-            ScanIndexForward: false,
-            Limit: limit,
-            ExclusiveStartKey: after && { ...after, [partitionAttribute]: partitionValue },
-          }),
-        ),
+        this.dynamo.call<{ Items?: Item[]; LastEvaluatedKey?: Item }>('Query', {
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: '#partition = :partition',
+          ExpressionAttributeNames: { '#partition': partitionAttribute },
+          ExpressionAttributeValues: marshall({ ':partition': partitionValue }),
+          ScanIndexForward: false,
+          Limit: limit,
+          ...(after && { ExclusiveStartKey: marshall({ ...after, [partitionAttribute]: partitionValue }) }),
+        }),
       after && invalidCursor(),
     );
-    const items = Items.map(toProduct);
+    const items = Items.map((item) => toProduct(unmarshall(item)));
     if (!LastEvaluatedKey) return { items };
-    const { createdAt, id } = LastEvaluatedKey as ProductKey;
+    const { createdAt, id } = unmarshall(LastEvaluatedKey) as ProductKey;
     return { items, last: { createdAt, id } };
   }
 
   /** Returns whether the product existed. */
   async delete(id: string): Promise<boolean> {
     const { Attributes } = await guard('delete', () =>
-      this.documents.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { id }, ReturnValues: 'ALL_OLD' }),
-      ),
+      this.dynamo.call<{ Attributes?: Item }>('DeleteItem', {
+        TableName: this.tableName,
+        Key: marshall({ id }),
+        ReturnValues: 'ALL_OLD',
+      }),
     );
     return Attributes !== undefined;
   }

@@ -1,8 +1,8 @@
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   checkTable,
-  createDynamoClient,
   createProductsApi,
+  DynamoDb,
   NEWEST_FIRST,
   type Product,
   ProductStore,
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => dynamo.close());
 
 async function freshApi() {
-  const store = new ProductStore(dynamo.client, await dynamo.table());
+  const store = new ProductStore(dynamo.db, await dynamo.table());
   const errors: Error[] = [];
   return { store, errors, api: createProductsApi(store, { onError: (err) => errors.push(err) }) };
 }
@@ -135,7 +135,7 @@ describe('what DynamoDB says, sorted: the client at fault (400), this code (500)
 
   it('answers 503 and reports the cause when the table is gone or the store unreachable', async () => {
     const errors: Error[] = [];
-    const gone = createProductsApi(new ProductStore(dynamo.client, 'no-such-table'), {
+    const gone = createProductsApi(new ProductStore(dynamo.db, 'no-such-table'), {
       onError: (err) => errors.push(err),
     });
     expect(await gone.handle({ operation: 'list', query: {} })).toEqual({
@@ -144,10 +144,10 @@ describe('what DynamoDB says, sorted: the client at fault (400), this code (500)
     });
     expect(errors[0]?.message).toMatch(/ResourceNotFoundException/);
 
-    const closed = createDynamoClient({
+    const closed = new DynamoDb({
       endpoint: 'http://127.0.0.1:9',
       region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: async () => ({ accessKeyId: 'test', secretAccessKey: 'test' }),
       maxAttempts: 1,
     });
     const unreachable = createProductsApi(new ProductStore(closed, 'products'), {

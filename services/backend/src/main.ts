@@ -1,5 +1,12 @@
 import { createLogger } from '@twin/observability';
-import { checkTable, createDynamoClient, createProductsApi, ensureTable, ProductStore } from '@twin/products';
+import {
+  checkTable,
+  createDynamoClient,
+  createDynamoDb,
+  createProductsApi,
+  ensureTable,
+  ProductStore,
+} from '@twin/products';
 import { main, runService } from '@twin/service-kit';
 import { faultSettings } from '@twin/service-kit/faults';
 import { createBackendApp } from './app';
@@ -15,7 +22,8 @@ main(async () => {
       'table ready',
     );
   }
-  const store = new ProductStore(dynamo, config.TABLE_NAME);
+  const products = createDynamoDb();
+  const store = new ProductStore(products, config.TABLE_NAME);
   const api = createProductsApi(store, {
     onError: (err) => logger.error({ err }, 'products request failed'),
   });
@@ -26,5 +34,14 @@ main(async () => {
     faults: faultSettings(config),
     ready: () => checkTable(dynamo, config.TABLE_NAME),
   });
-  await runService({ app, port: config.PORT, host: config.HOST, logger, onShutdown: () => dynamo.destroy() });
+  await runService({
+    app,
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    onShutdown: () => {
+      dynamo.destroy();
+      products.destroy();
+    },
+  });
 });

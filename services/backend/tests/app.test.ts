@@ -16,7 +16,7 @@ afterAll(() => dynamo.close());
 
 async function backend(faults = noFaults, version = '1.0.0') {
   const table = await dynamo.table();
-  const api = createProductsApi(new ProductStore(dynamo.client, table));
+  const api = createProductsApi(new ProductStore(dynamo.db, table));
   return createBackendApp({ api, version, logger, faults, ready: () => checkTable(dynamo.client, table) });
 }
 
@@ -70,7 +70,7 @@ describe('backend HTTP API', () => {
   });
 
   it('is not ready when its table does not answer', async () => {
-    const api = createProductsApi(new ProductStore(dynamo.client, 'missing'));
+    const api = createProductsApi(new ProductStore(dynamo.db, 'missing'));
     const app = createBackendApp({
       api,
       version: '1.0.0',
