@@ -135,7 +135,8 @@ function spanAttributes(operation: string, input: Record<string, unknown>, regio
  * DynamoDB's low-level API (the `awsJson1_0` protocol: one SigV4-signed POST per operation, named by
  * `X-Amz-Target`, JSON in and out), for a Lambda function whose cold start cannot afford the AWS SDK's
  * client: loading, configuring and first calling `@aws-sdk/client-dynamodb` costs several times what
- * this does. Signing is aws4's; connections are kept alive; each attempt has a connection and a request
+ * this does. The lighter `@aws-lite/client` (0.24) cannot put a deadline on a request, which every
+ * outbound call here must have. Signing is aws4's; connections are kept alive; each attempt has a connection and a request
  * deadline; failures the SDK's standard retry mode retries are retried the same way (at most
  * `maxAttempts` attempts). Each call is traced as the AWS SDK instrumentation traces a command, with the
  * HTTP request beneath it suppressed, as its `suppressInternalInstrumentation` does.

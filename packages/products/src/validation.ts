@@ -11,7 +11,7 @@ import { isUuid } from './uuid';
 export const MAX_PRODUCT_BODY_BYTES = 16 * 1024;
 /** In grapheme clusters: the characters a person sees, however many code points each takes. */
 export const MAX_NAME_LENGTH = 200;
-/** The largest price stored exactly: lib-dynamodb refuses numbers beyond the safe integers. */
+/** The largest price stored exactly: @aws-sdk/util-dynamodb's marshall refuses numbers beyond the safe integers. */
 export const MAX_PRICE = Number.MAX_SAFE_INTEGER;
 /** The smallest non-zero number DynamoDB stores; anything smaller would fail as an underflow. */
 export const MIN_POSITIVE_PRICE = 1e-130;
