@@ -6,6 +6,7 @@ import type { RateRuns, TargetRuns } from './load';
 import { describeMachine } from './machine';
 import { round } from './stats';
 import type { SuiteResults } from './suite';
+import { describeCeiling } from './thumbnail-ceiling';
 import type { ThumbnailRun } from './thumbnails';
 
 export interface TargetCheck {
@@ -112,7 +113,8 @@ export function evaluateTargets(results: Pick<SuiteResults, 'scenarios' | 'machi
       goal: 'thumbnailer end to end at least 50% of raw sharp throughput',
       measured:
         `${thumbnailer.throughput} images/s end to end vs ${raw.throughput} images/s raw sharp: ${percent(share)}` +
-        (thumbnailer.failures.length > 0 ? `, ${thumbnailer.failures.length} failed` : ''),
+        (thumbnailer.failures.length > 0 ? `, ${thumbnailer.failures.length} failed` : '') +
+        (thumbnails.ceiling ? `; ${describeCeiling(thumbnails.ceiling)}` : ''),
       met: share >= 0.5 && thumbnailer.failures.length === 0,
     });
   }
@@ -428,6 +430,9 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
         [t.raw, t.thumbnailer, t.lambda].map((run) => ({ name: run.path, cpu: run.cpuMsPerImage })),
       ),
       '',
+      ...(t.ceiling
+        ? [`The object store's share, from the thumbnailer's run: ${describeCeiling(t.ceiling)}.`, '']
+        : []),
     );
   }
   if (cold) {

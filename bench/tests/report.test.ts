@@ -223,6 +223,24 @@ describe('evaluateTargets', () => {
 });
 
 describe('benchMarkdown', () => {
+  it('says what the object store leaves of the machine, when the run measured it', () => {
+    const scenarios = benchScenarios();
+    scenarios.thumbnails!.ceiling = {
+      storeMs: 15,
+      sharpMs: 10,
+      cpus: 2,
+      imagesPerSecond: 80,
+      shareOfRaw: 0.444,
+    };
+    const results = suite(scenarios);
+    const checks = evaluateTargets(results);
+    expect(benchMarkdown(results, checks)).toContain(
+      "The object store's share, from the thumbnailer's run: s3rver and event delivery alone: 15 ms CPU per " +
+        "image -> at most 80 images/s on 2 CPUs together with sharp's 10 ms (44.4% of raw sharp).",
+    );
+    expect(checks.find((c) => c.id === 'thumbnails')?.measured).toContain('-> at most 80 images/s on 2 CPUs');
+  });
+
   it('puts every figure beside its baseline with the spread of the rounds, and ends with the targets', () => {
     const results = suite(benchScenarios({ onRps: 300 }));
     const markdown = benchMarkdown(results, evaluateTargets(results));

@@ -1,7 +1,15 @@
+import { availableParallelism } from 'node:os';
 import { cpuPerUnit } from '../cpu';
 import { parseInvocation } from '../emulator-log';
 import type { LocalStack } from '../local-stack';
 import { round, summarize, type Summary } from '../stats';
+import {
+  describeCeiling,
+  OBJECT_STORE_PROCESS,
+  objectStoreCeiling,
+  type ObjectStoreCeiling,
+  SHARP_PROCESS,
+} from '../thumbnail-ceiling';
 import { endToEnd, rawSharp, type ThumbnailRun } from '../thumbnails';
 import type { ScenarioContext } from './context';
 
@@ -12,6 +20,8 @@ export interface ThumbnailsResult {
   thumbnailer: ThumbnailRun;
   /** The same through the Lambda imageProcessor (S3's invocation). */
   lambda: ThumbnailRun;
+  /** What s3rver and event delivery leave of the machine to the thumbnailer's pipeline (from its run). */
+  ceiling?: ObjectStoreCeiling;
   /** Warm imageProcessor invocations' durations as the emulator logged them (what Lambda bills), ms. */
   imageProcessorDurations?: Summary;
   imageBytes: { min: number; max: number };
@@ -21,7 +31,7 @@ export interface ThumbnailsResult {
 function pipelinePids(stack: LocalStack, maker: 'thumbnailer' | 'lambda'): Record<string, number> {
   return {
     ...stack.pids('frontend'),
-    's3rver + event delivery': stack.launcherPid,
+    [OBJECT_STORE_PROCESS]: stack.launcherPid,
     ...stack.pids(maker),
     'client (upload, polls)': process.pid,
   };
@@ -64,7 +74,7 @@ export async function thumbnailsScenario(ctx: ScenarioContext): Promise<Thumbnai
 
   await rawSharp(warm, concurrency, concurrency);
   const raw = done(
-    await withCpu({ 'this process (sharp)': process.pid }, () => rawSharp(images, jobs, concurrency)),
+    await withCpu({ [SHARP_PROCESS]: process.pid }, () => rawSharp(images, jobs, concurrency)),
   );
 
   const mesh = await ctx.stack('plain');
@@ -74,6 +84,8 @@ export async function thumbnailsScenario(ctx: ScenarioContext): Promise<Thumbnai
       endToEnd('thumbnailer (upload -> event -> thumbnail)', mesh.url('frontend'), images, jobs, concurrency),
     ),
   );
+  const ceiling = objectStoreCeiling(raw, thumbnailer, availableParallelism());
+  if (ceiling) log(`  ${describeCeiling(ceiling)}`);
   await ctx.release(['lambda']);
 
   const lambdaStack = await ctx.stack('lambda');
@@ -94,6 +106,7 @@ export async function thumbnailsScenario(ctx: ScenarioContext): Promise<Thumbnai
     raw,
     thumbnailer,
     lambda,
+    ceiling,
     imageProcessorDurations: durations.length > 0 ? summarize(durations) : undefined,
     imageBytes: {
       min: Math.min(...images.map((image) => image.data.length)),
