@@ -1,5 +1,5 @@
 export { createLogger, type Logger } from './logger';
 export { forwardedHeaders, requestContext } from './request-context';
-export { requestLogging } from './request-logging';
+export { expectedAnswer, requestLogging } from './request-logging';
 export { traceResponse } from './trace-response';
 export { shutdownTracing, startTracing, type TracingOptions } from './tracing';

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type Response, Router } from 'express';
+import { expectedAnswer } from '@twin/observability';
 import { HttpError } from '@twin/service-kit';
 import { readPageQuery } from '@twin/service-kit/page-query';
 import { type ImageEntry, imageIdFor, sourceKeyFor } from '@twin/thumbnails';
@@ -114,6 +115,8 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
           }
         : { error: `the thumbnail of ${req.params.id} is not ready`, thumbnail: 'pending' };
     res.setHeader('cache-control', 'no-store');
+    // Not made yet, or never will be: the state the page asks for every second, not a client's mistake.
+    expectedAnswer(res);
     res.status(404).json(missing);
   });
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { checkBucket, imageIdFor, sourceKeyFor, ThumbnailProcessor } from '@twin/thumbnails';
 import request from 'supertest';
@@ -30,13 +31,13 @@ beforeAll(async () => {
 });
 afterAll(() => store.close());
 
-function frontend(s3 = store.s3) {
+function frontend(s3 = store.s3, log = logger) {
   return createFrontendApp({
     backend: new BackendClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 200 }),
     images: new ImageStore(s3, BUCKET),
     uploadLimits: limits,
     version: '1.0.0',
-    logger,
+    logger: log,
     storeReady: () => checkBucket(s3, BUCKET),
   });
 }
@@ -140,6 +141,31 @@ describe('GET /api/images', () => {
     const served = await request(app).get(`/api/images/${body.id}/thumbnail`).expect(200);
     expect(served.type).toBe('image/webp');
     expect((served.body as Buffer).length).toBe(thumbnail.length);
+  });
+
+  it('logs a thumbnail not made yet at info, as the page asks for it every second, and an unknown image at warn', async () => {
+    const lines: Array<{ level: string; req: { url: string }; res: { statusCode: number } }> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const app = frontend(store.s3, createLogger('frontend-test', 'info', sink));
+    const { body } = await request(app)
+      .post('/api/images')
+      .attach('file', await sampleImage('jpeg'), { filename: 'wait.jpg' })
+      .expect(201);
+    await request(app)
+      .get(`/api/images/${body.id}/thumbnail`)
+      .expect(404, /"thumbnail":"pending"/);
+    const unknown = imageIdFor('uploads/nothing/here.jpg');
+    await request(app).get(`/api/images/${unknown}`).expect(404);
+    expect(lines.map((line) => [line.req.url, line.res.statusCode, line.level])).toEqual([
+      ['/api/images', 201, 'info'],
+      [`/api/images/${body.id}/thumbnail`, 404, 'info'],
+      [`/api/images/${unknown}`, 404, 'warn'],
+    ]);
   });
 
   it('answers unknown and malformed ids with 404 and 400', async () => {
