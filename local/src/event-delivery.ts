@@ -1,4 +1,5 @@
 import { backOff } from 'exponential-backoff';
+import { request } from 'undici';
 import { encodeEventKey, UPLOADS_PREFIX } from '@twin/thumbnails';
 import type { S3EventRecord } from './object-store';
 
@@ -87,18 +88,20 @@ export class EventDelivery {
       await backOff(
         async () => {
           attempts += 1;
-          const response = await fetch(target.url, {
+          // undici's request rather than fetch: a third of fetch's CPU per POST (no WHATWG streams),
+          // and this process also serves every object store request.
+          const response = await request(target.url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(target.body(record)),
             signal: AbortSignal.timeout(30_000),
           });
-          const text = await response.text();
+          const text = await response.body.text();
           // The Lambda Invoke API reports a failed function with 200 and this header.
-          const functionError = response.headers.get('x-amz-function-error');
-          if (!response.ok || functionError) {
+          const functionError = response.headers['x-amz-function-error'];
+          if (response.statusCode < 200 || response.statusCode > 299 || functionError) {
             throw new Error(
-              `${response.status}${functionError ? ` ${functionError}` : ''} ${text.slice(0, 200)}`,
+              `${response.statusCode}${functionError ? ` ${String(functionError)}` : ''} ${text.slice(0, 200)}`,
             );
           }
         },
