@@ -9,7 +9,9 @@ export const OBJECT_STORE_PROCESS = 's3rver + event delivery';
  * The most the pipeline could make, from one run's CPU per image: the object store (s3rver) and its
  * event delivery are on the pipeline's CPUs, and so is the resize, so even with a frontend, a
  * thumbnailer and a client that cost nothing, `cpus` CPUs make at most cpus x 1000 / (store + sharp)
- * images/s; `shareOfRaw` puts that beside raw sharp's measured images/s.
+ * images/s, where raw sharp makes cpus x 1000 / sharp: `shareOfRaw` = sharp / (store + sharp). Both
+ * from CPU time, so a busy machine (which slows raw sharp's run as much as the pipeline's) changes them
+ * little.
  */
 export interface ObjectStoreCeiling {
   /** CPU ms per image of s3rver and event delivery (the launcher's process). */
@@ -29,14 +31,13 @@ export function objectStoreCeiling(
 ): ObjectStoreCeiling | undefined {
   const sharpMs = raw.cpuMsPerImage?.[SHARP_PROCESS];
   const storeMs = pipeline.cpuMsPerImage?.[OBJECT_STORE_PROCESS];
-  if (sharpMs === undefined || storeMs === undefined || raw.throughput <= 0) return undefined;
-  const imagesPerSecond = (cpus * 1000) / (storeMs + sharpMs);
+  if (sharpMs === undefined || storeMs === undefined || sharpMs <= 0) return undefined;
   return {
     storeMs,
     sharpMs,
     cpus,
-    imagesPerSecond: round(imagesPerSecond, 1),
-    shareOfRaw: round(imagesPerSecond / raw.throughput, 3),
+    imagesPerSecond: round((cpus * 1000) / (storeMs + sharpMs), 1),
+    shareOfRaw: round(sharpMs / (storeMs + sharpMs), 3),
   };
 }
 
@@ -45,6 +46,6 @@ export function describeCeiling(ceiling: ObjectStoreCeiling): string {
   const { storeMs, sharpMs, cpus, imagesPerSecond, shareOfRaw } = ceiling;
   return (
     `s3rver and event delivery alone: ${round(storeMs, 1)} ms CPU per image -> at most ${round(imagesPerSecond, 1)} ` +
-    `images/s on ${cpus} CPUs together with sharp's ${round(sharpMs, 1)} ms (${round(shareOfRaw * 100, 1)}% of raw sharp)`
+    `images/s on ${cpus} CPUs together with sharp's ${round(sharpMs, 1)} ms (${round(shareOfRaw * 100, 1)}% of raw sharp on the same CPUs)`
   );
 }

@@ -111,27 +111,33 @@ function exchange(
 
 /**
  * When to ask first for the thumbnail of an image just uploaded, in ms after the upload's answer: a
- * running estimate of the `quantile` of that delay (stochastic approximation, from 0: `quantile` x
- * `stepMs` later after a first GET that found nothing, (1 - `quantile`) x `stepMs` sooner after one
- * that found the thumbnail), so that about that share of first GETs find it. Asking much sooner would
- * nearly always get a 404, and a 404 costs the frontend and the object store about what a thumbnail
- * read does: the bench would then measure its own polling.
+ * running estimate of the `quantile` of that delay, so that about that share of first GETs find the
+ * thumbnail. It starts at the delay the first image showed, then moves by stochastic approximation:
+ * `quantile` x `stepMs` later after a first GET that found nothing, (1 - `quantile`) x `stepMs` sooner
+ * after one that found the thumbnail. Asking much sooner would nearly always get a 404, and a 404 costs
+ * the frontend and the object store about what a thumbnail read does: the bench would then measure
+ * its own polling.
  */
 export class ThumbnailWait {
-  private estimateMs = 0;
+  private estimateMs: number | undefined;
 
   constructor(
     private readonly quantile: number,
     private readonly stepMs: number,
   ) {}
 
+  /** 0 until an image has been seen. */
   get expectedMs(): number {
-    return this.estimateMs;
+    return this.estimateMs ?? 0;
   }
 
-  /** What the first GET after an upload found. */
-  firstAnswer(found: boolean): void {
-    const change = found ? -(1 - this.quantile) * this.stepMs : this.quantile * this.stepMs;
+  /** A thumbnail was seen `delayMs` after its upload's answer; `first`: by the first GET after the wait. */
+  seen(delayMs: number, first: boolean): void {
+    if (this.estimateMs === undefined) {
+      this.estimateMs = delayMs;
+      return;
+    }
+    const change = first ? -(1 - this.quantile) * this.stepMs : this.quantile * this.stepMs;
     this.estimateMs = Math.max(0, this.estimateMs + change);
   }
 }
@@ -170,12 +176,15 @@ export async function endToEnd(
       const uploaded = JSON.parse(upload.body.toString('utf8')) as { id?: string; error?: string };
       if (upload.status !== 201 || !uploaded.id)
         throw new Error(`upload answered ${upload.status} ${uploaded.error ?? ''}`);
+      const answered = performance.now();
       await sleep(wait.expectedMs);
       for (let first = true; ; first = false) {
         polls += 1;
         const { status } = await exchange(agent, `${frontend}/api/images/${uploaded.id}/thumbnail`);
-        if (first) wait.firstAnswer(status === 200);
-        if (status === 200) return;
+        if (status === 200) {
+          wait.seen(performance.now() - answered, first);
+          return;
+        }
         if (status !== 404) throw new Error(`thumbnail answered ${status}`);
         if (performance.now() - t0 > timeoutMs) throw new Error(`no thumbnail within ${timeoutMs} ms`);
         await sleep(pollMs);

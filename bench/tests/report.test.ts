@@ -230,13 +230,13 @@ describe('benchMarkdown', () => {
       sharpMs: 10,
       cpus: 2,
       imagesPerSecond: 80,
-      shareOfRaw: 0.444,
+      shareOfRaw: 0.4,
     };
     const results = suite(scenarios);
     const checks = evaluateTargets(results);
     expect(benchMarkdown(results, checks)).toContain(
       "The object store's share, from the thumbnailer's run: s3rver and event delivery alone: 15 ms CPU per " +
-        "image -> at most 80 images/s on 2 CPUs together with sharp's 10 ms (44.4% of raw sharp).",
+        "image -> at most 80 images/s on 2 CPUs together with sharp's 10 ms (40% of raw sharp on the same CPUs).",
     );
     expect(checks.find((c) => c.id === 'thumbnails')?.measured).toContain('-> at most 80 images/s on 2 CPUs');
   });

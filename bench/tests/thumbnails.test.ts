@@ -3,16 +3,15 @@ import { ThumbnailWait } from '../src/thumbnails';
 import { thumbnails } from './fixtures';
 
 describe('ThumbnailWait', () => {
-  it('starts at once, waits longer after a first GET that found nothing and less after one that found it', () => {
+  it("starts at once, then at the first image's delay, later after a first GET that found nothing, sooner after one that found it", () => {
     const wait = new ThumbnailWait(0.75, 20);
     expect(wait.expectedMs).toBe(0);
-    wait.firstAnswer(false);
-    expect(wait.expectedMs).toBe(15);
-    wait.firstAnswer(true);
-    expect(wait.expectedMs).toBe(10);
-    wait.firstAnswer(true);
-    wait.firstAnswer(true);
-    expect(wait.expectedMs).toBe(0);
+    wait.seen(120, false);
+    expect(wait.expectedMs).toBe(120);
+    wait.seen(150, false);
+    expect(wait.expectedMs).toBe(135);
+    wait.seen(135, true);
+    expect(wait.expectedMs).toBe(130);
   });
 
   it('settles where the asked share of first GETs find the thumbnail', () => {
@@ -22,9 +21,9 @@ describe('ThumbnailWait', () => {
       const wait = new ThumbnailWait(quantile, 2);
       let found = 0;
       delays.forEach((delay, i) => {
-        const hit = delay <= wait.expectedMs;
-        wait.firstAnswer(hit);
-        if (i >= 1000 && hit) found += 1;
+        const first = delay <= wait.expectedMs;
+        wait.seen(delay, first);
+        if (i >= 1000 && first) found += 1;
       });
       expect(wait.expectedMs).toBeGreaterThan(100 + quantile * 100 - 8);
       expect(wait.expectedMs).toBeLessThan(100 + quantile * 100 + 8);
@@ -40,11 +39,11 @@ describe('objectStoreCeiling', () => {
     cpuMsPerImage: { frontend: 12, 's3rver + event delivery': 15, thumbnailer: 20 },
   };
 
-  it("is what the CPUs give when only the object store and sharp cost anything, beside raw sharp's rate", () => {
+  it('is what the CPUs give when only the object store and sharp cost anything, beside raw sharp on them', () => {
     const ceiling = objectStoreCeiling(raw, pipeline, 2);
-    expect(ceiling).toEqual({ storeMs: 15, sharpMs: 10, cpus: 2, imagesPerSecond: 80, shareOfRaw: 0.444 });
+    expect(ceiling).toEqual({ storeMs: 15, sharpMs: 10, cpus: 2, imagesPerSecond: 80, shareOfRaw: 0.4 });
     expect(describeCeiling(ceiling!)).toBe(
-      "s3rver and event delivery alone: 15 ms CPU per image -> at most 80 images/s on 2 CPUs together with sharp's 10 ms (44.4% of raw sharp)",
+      "s3rver and event delivery alone: 15 ms CPU per image -> at most 80 images/s on 2 CPUs together with sharp's 10 ms (40% of raw sharp on the same CPUs)",
     );
   });
 
