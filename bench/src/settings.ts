@@ -55,7 +55,7 @@ export const OPTIONS_HELP = `Options:
   --connections N    autocannon connections                              (default 10)
   --products N       products in the table                               (default 20)
   --images N         distinct sample JPEGs, 1920x1080                    (default 8)
-  --jobs N           thumbnails per path                                 (default 24)
+  --jobs N           thumbnails per path                                 (default 60)
   --concurrency N    thumbnails in flight                                (default 4)
   --cold-runs N      fresh processes per cold start case                 (default 9)
   --cold-fraction F  share of invocations that are cold starts, 0..1     (default 0.01)
@@ -123,7 +123,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       products: number(values.products, 'products', 20),
       images: number(values.images, 'images', quick ? 2 : 8),
       imageSize: '1920x1080',
-      thumbnailJobs: number(values.jobs, 'jobs', quick ? 4 : 24),
+      thumbnailJobs: number(values.jobs, 'jobs', quick ? 4 : 60),
       concurrency: number(values.concurrency, 'concurrency', 4),
       coldRuns: number(values['cold-runs'], 'cold-runs', quick ? 2 : 9),
       warmInvocations: quick ? 20 : 200,
