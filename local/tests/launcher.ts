@@ -8,6 +8,20 @@ import path from 'node:path';
 export const REPOSITORY_ROOT = path.join(__dirname, '..', '..');
 export const MAIN = path.join(REPOSITORY_ROOT, 'local', 'dist', 'main.js');
 
+/** The ready table's rows of the default stack (the mesh: three backend pods), in order. */
+export const DEFAULT_STACK_ROWS = [
+  'frontend',
+  'backend-v1-0',
+  'backend-v1-1',
+  'backend-v2-0',
+  'thumbnailer',
+  'lambda',
+  'dynamodb',
+  's3',
+  'jaeger',
+  'mesh',
+];
+
 /** Every port of the stack picked by the OS. */
 export const ANY_PORTS = {
   FRONTEND_PORT: '0',

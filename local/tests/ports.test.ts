@@ -4,7 +4,7 @@
 // deterministically, the moment the launcher lets it go, as another process on a busy machine may.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { killGroup, type RunningStack, startStackProcess, waitGone } from './launcher';
+import { DEFAULT_STACK_ROWS, killGroup, type RunningStack, startStackProcess, waitGone } from './launcher';
 
 const THIEF = path.join(__dirname, 'fixtures', 'port-thief.cjs');
 
@@ -35,18 +35,7 @@ describe('ports the launcher does not pick ahead of time', () => {
   it('the whole stack, mesh included, starts and serves with every port taken the moment it is given up', async () => {
     stack = await startStackProcess('node', {}, [], ['--require', THIEF]);
     const url = (name: string) => stack!.rows.find((row) => row.name === name)?.url;
-    expect(stack.rows.map((row) => row.name)).toEqual([
-      'frontend',
-      'backend-v1-0',
-      'backend-v1-1',
-      'backend-v2-0',
-      'thumbnailer',
-      'lambda',
-      'dynamodb',
-      's3',
-      'jaeger',
-      'mesh',
-    ]);
+    expect(stack.rows.map((row) => row.name)).toEqual(DEFAULT_STACK_ROWS);
     // The ingress gateway, the frontend's sidecar and app, a backend pod: every hop on a port read back.
     const version = await fetch(`${url('frontend')}/api/version`);
     expect(version.status).toBe(200);

@@ -2,6 +2,7 @@
 // the services) is signalled, and the services go by themselves when the launcher is killed.
 import {
   alive,
+  DEFAULT_STACK_ROWS,
   descendants,
   killGroup,
   listeningAddresses,
@@ -26,18 +27,7 @@ describe('stopping npm start', () => {
     '%s to npm stops every process of the stack',
     async (signal) => {
       stack = await startStackProcess('npm');
-      expect(stack.rows.map((row) => row.name)).toEqual([
-        'frontend',
-        'backend-v1-0',
-        'backend-v1-1',
-        'backend-v2-0',
-        'thumbnailer',
-        'lambda',
-        'dynamodb',
-        's3',
-        'jaeger',
-        'mesh',
-      ]);
+      expect(stack.rows.map((row) => row.name)).toEqual(DEFAULT_STACK_ROWS);
       // Three backend pods, the thumbnailer, the frontend, the Lambda emulator, the data plane.
       expect(stack.children).toHaveLength(7);
       expect(stack.pids.every(alive)).toBe(true);
