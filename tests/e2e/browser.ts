@@ -85,11 +85,14 @@ export async function openPage(context: BrowserContext, url: string, width: numb
   return { page, problems };
 }
 
-/**
- * Debian's Chromium (or CHROMIUM_PATH), headless, with a fresh profile; screenshots' folder made.
- * The caller closes the context and removes `userDataDir`.
- */
-export async function launchBrowser(name: string): Promise<{ context: BrowserContext; userDataDir: string }> {
+/** A headless browser for one test file; `close` ends it and removes its profile. */
+export interface TestBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium (or CHROMIUM_PATH), headless, with a fresh profile; screenshots' folder made. */
+export async function launchBrowser(name: string): Promise<TestBrowser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-chromium-`));
@@ -98,5 +101,11 @@ export async function launchBrowser(name: string): Promise<{ context: BrowserCon
     headless: true,
     args: CHROMIUM_FLAGS,
   });
-  return { context, userDataDir };
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
 }

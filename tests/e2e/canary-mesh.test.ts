@@ -3,12 +3,10 @@
 // the frontend's sidecar splitting calls to the backend between its v1 and v2 subsets by the
 // canary-10 overlay's weights (90/10), the backend pods' sidecars, all in the real local data plane
 // process. The chart must draw the split the sidecars made, request for request.
-import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext } from 'playwright-core';
 import type { Stack } from '../../local/src';
 import { startTestStack } from '../support/stack';
-import { launchBrowser, openPage, SCREENSHOTS } from './browser';
+import { launchBrowser, type TestBrowser, openPage, SCREENSHOTS } from './browser';
 
 const REQUESTS = 300;
 const BACKEND = 'backend.mesh-demo.svc.cluster.local';
@@ -36,8 +34,7 @@ function parseAccessLog(line: string): AccessLogLine | undefined {
 
 describe('the canary panel through the mesh (npm start at canary-10, headless Chromium)', () => {
   let stack: Stack;
-  let context: BrowserContext;
-  let userDataDir: string;
+  let browser: TestBrowser;
   const accessLog: AccessLogLine[] = [];
 
   beforeAll(async () => {
@@ -48,12 +45,11 @@ describe('the canary panel through the mesh (npm start at canary-10, headless Ch
         if (entry) accessLog.push(entry);
       },
     });
-    ({ context, userDataDir } = await launchBrowser('canary-mesh'));
+    browser = await launchBrowser('canary-mesh');
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
   });
 
@@ -82,7 +78,7 @@ describe('the canary panel through the mesh (npm start at canary-10, headless Ch
   }
 
   it('draws both versions with the counts the sidecars routed, near the 90/10 weights', async () => {
-    const { page, problems } = await openPage(context, stack.url('frontend'), 1280, 900);
+    const { page, problems } = await openPage(browser.context, stack.url('frontend'), 1280, 900);
     // The header's version badge asks too: its request is not the panel's.
     await page.locator('#version-value[data-version]').waitFor();
     await gatewayLogged(problems.versionRequests);

@@ -1,12 +1,18 @@
 /// <reference lib="dom" />
 // The page's Traces view in headless Chromium against the local stack as `npm start` runs it: the
 // services export to the launcher's trace store, the page reads it through the frontend's relay.
-import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Stack } from '../../local/src';
 import { startTestStack } from '../support/stack';
-import { launchBrowser, openPage, type PageProblems, sampleImage, SCREENSHOTS } from './browser';
+import {
+  launchBrowser,
+  type TestBrowser,
+  openPage,
+  type PageProblems,
+  sampleImage,
+  SCREENSHOTS,
+} from './browser';
 
 /** Spans reach the store in batches; the view is read until it shows what was asked, within this. */
 const DEADLINE_MS = 30_000;
@@ -44,24 +50,22 @@ async function openedWaterfall(page: Page) {
 describe('the Traces view in headless Chromium (local stack with its trace store)', () => {
   let stack: Stack;
   let frontend: string;
-  let context: BrowserContext;
-  let userDataDir: string;
+  let browser: TestBrowser;
 
   beforeAll(async () => {
     stack = await startTestStack({ traceStorePort: 0, env: { OTEL_BSP_SCHEDULE_DELAY: '200' } });
     frontend = stack.url('frontend');
-    ({ context, userDataDir } = await launchBrowser('traces-view'));
+    browser = await launchBrowser('traces-view');
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
   });
 
   it("lists the brief's 20 requests and shows frontend -> backend -> DynamoDB as one waterfall, keyboard included", async () => {
     for (let i = 0; i < 20; i++) expect((await fetch(`${frontend}/api/products`)).status).toBe(200);
-    const { page, problems } = await openPage(context, `${frontend}/#traces`, 1280, 900);
+    const { page, problems } = await openPage(browser.context, `${frontend}/#traces`, 1280, 900);
     const row = page.locator('#traces-rows tr', { hasText: 'frontend: GET /api/products' }).first();
     // Refresh until the batch with those spans has reached the store.
     const deadline = Date.now() + DEADLINE_MS;
@@ -113,7 +117,7 @@ describe('the Traces view in headless Chromium (local stack with its trace store
   }, 120_000);
 
   it("follows the upload's links: upload -> object-store event -> thumbnail in one waterfall, opened from the page's own trace link", async () => {
-    const { page, problems } = await openPage(context, frontend, 1280, 900);
+    const { page, problems } = await openPage(browser.context, frontend, 1280, 900);
     await page.locator('#upload-file').setInputFiles({
       name: 'traced photo.png',
       mimeType: 'image/png',
@@ -153,7 +157,7 @@ describe('the Traces view in headless Chromium (local stack with its trace store
   it('fits a 375 px wide phone screen', async () => {
     const traceId = (await fetch(`${frontend}/api/products`)).headers.get('traceresponse')?.split('-')[1];
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    const { page, problems } = await openPage(context, `${frontend}/#trace/${traceId}`, 375, 812);
+    const { page, problems } = await openPage(browser.context, `${frontend}/#trace/${traceId}`, 375, 812);
     await openedWaterfall(page);
     await page.locator('#waterfall button').last().click();
     await page.locator('#span-detail').waitFor();

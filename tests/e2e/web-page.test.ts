@@ -2,17 +2,15 @@
 /// <reference lib="dom.iterable" />
 // The web page in a real browser (Debian's Chromium, headless) against the real local stack: every
 // service a child process, dynalite, s3rver, sharp, and an OTLP receiver standing in for Jaeger.
-import fs from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { createS3Client } from '@twin/thumbnails';
 import { ServiceProcess, type Stack } from '../../local/src';
 import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
 import { startTestStack } from '../support/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
-import { launchBrowser, openPage, sampleImage, SCREENSHOTS } from './browser';
+import { launchBrowser, type TestBrowser, openPage, sampleImage, SCREENSHOTS } from './browser';
 
 const JAEGER_UI_URL = 'http://localhost:16686';
 const SERVER = 2;
@@ -21,8 +19,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let stack: Stack;
   let frontend: string;
-  let context: BrowserContext;
-  let userDataDir: string;
+  let browser: TestBrowser;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -34,12 +31,11 @@ describe('the web page in headless Chromium (real local stack)', () => {
       },
     });
     frontend = stack.url('frontend');
-    ({ context, userDataDir } = await launchBrowser('web-page'));
+    browser = await launchBrowser('web-page');
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
     await receiver?.close();
   });
@@ -65,7 +61,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
   });
 
   it('creates a product, uploads an image, shows its thumbnail and draws the canary split (1280 px)', async () => {
-    const { page, problems } = await openPage(context, frontend, 1280, 900);
+    const { page, problems } = await openPage(browser.context, frontend, 1280, 900);
 
     // Which backend answered, and where the traces are.
     await expect(page.locator('#version-value').textContent()).resolves.toBe('1.0.0');
@@ -235,7 +231,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
       expect((await fetch(`${frontend}/api/images`, { method: 'POST', body: form })).status).toBe(201);
     }
 
-    const { page, problems } = await openPage(context, frontend, 1280, 900);
+    const { page, problems } = await openPage(browser.context, frontend, 1280, 900);
     const apiImagesRequests: number[] = [];
     page.on('request', (request) => {
       if (new URL(request.url()).pathname === '/api/images' && request.method() === 'GET')
@@ -329,7 +325,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
     );
     await v2.start();
     try {
-      const { page, problems } = await openPage(context, frontend, 1280, 900);
+      const { page, problems } = await openPage(browser.context, frontend, 1280, 900);
       let n = 0;
       await page.route('**/api/version', async (route) => {
         n++;
@@ -383,7 +379,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
   }, 60_000);
 
   it('fits a 375 px wide phone screen', async () => {
-    const { page, problems } = await openPage(context, frontend, 375, 812);
+    const { page, problems } = await openPage(browser.context, frontend, 375, 812);
     await page.locator('#product-rows tr', { hasText: 'Laptop' }).waitFor();
     await page.locator('.tile[data-state="ready"] img').first().waitFor();
     await page.getByLabel('Requests').fill('20');
