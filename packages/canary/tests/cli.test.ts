@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { runCommand } from '../../../tests/scripts/support/run-script';
 import { parseSubsetCounters } from '../src/mesh-target';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 
 /** `npm run canary -- ...` without npm: the built CLI as a child process. */
-function canary(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const canary = (args: string[], env: Record<string, string> = {}) =>
+  runCommand(process.execPath, [CLI, ...args], env);
 
 describe('npm run canary: usage', () => {
   it.each([
