@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Headless Chromium for the page's tests: launch, open a page, watch what goes wrong in it.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,6 +75,35 @@ export async function sampleImage(width: number, height: number): Promise<Buffer
     <rect y="${height * 0.7}" width="100%" height="${height * 0.3}" fill="#14532d"/>
   </svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/** What the page's canary chart (Chart.js, `#canary-chart`) shows: its bars, their colours, its accessible label. */
+export interface CanaryChart {
+  labels: string[];
+  data: number[];
+  colors: string[];
+  label: string | null;
+}
+
+/** Reads the canary chart from the Chart.js instance the page drew it with. */
+export function readCanaryChart(page: Page): Promise<CanaryChart> {
+  return page.evaluate(() => {
+    const canvas = document.getElementById('canary-chart') as HTMLCanvasElement;
+    const { Chart } = window as unknown as {
+      Chart: {
+        getChart(canvas: HTMLCanvasElement): {
+          data: { labels: string[]; datasets: Array<{ data: number[]; backgroundColor: string[] }> };
+        };
+      };
+    };
+    const { data } = Chart.getChart(canvas);
+    return {
+      labels: data.labels,
+      data: data.datasets[0]?.data ?? [],
+      colors: data.datasets[0]?.backgroundColor ?? [],
+      label: canvas.getAttribute('aria-label'),
+    };
+  });
 }
 
 export async function openPage(context: BrowserContext, url: string, width: number, height: number) {

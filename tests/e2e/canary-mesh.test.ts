@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Stack } from '../../local/src';
 import { startTestStack } from '../support/stack';
-import { launchBrowser, type TestBrowser, openPage, SCREENSHOTS } from './browser';
+import { launchBrowser, readCanaryChart, type TestBrowser, openPage, SCREENSHOTS } from './browser';
 
 const REQUESTS = 300;
 const BACKEND = 'backend.mesh-demo.svc.cluster.local';
@@ -95,22 +95,7 @@ describe('the canary panel through the mesh (npm start at canary-10, headless Ch
       .locator('#canary-status')
       .getByText(new RegExp(`^${REQUESTS} answers in [\\d.]+ s: `))
       .waitFor({ timeout: 120_000 });
-    const chart = await page.evaluate(() => {
-      const canvas = document.getElementById('canary-chart') as HTMLCanvasElement;
-      const { Chart } = window as unknown as {
-        Chart: {
-          getChart(canvas: HTMLCanvasElement): {
-            data: { labels: string[]; datasets: Array<{ data: number[]; backgroundColor: string[] }> };
-          };
-        };
-      };
-      const instance = Chart.getChart(canvas);
-      return {
-        labels: instance.data.labels,
-        data: instance.data.datasets[0]?.data ?? [],
-        colors: instance.data.datasets[0]?.backgroundColor ?? [],
-      };
-    });
+    const chart = await readCanaryChart(page);
     await page.locator('#canary').screenshot({ path: path.join(SCREENSHOTS, 'web-page-canary-mesh.png') });
 
     // Both versions, every request answered, each its own colour.

@@ -10,7 +10,14 @@ import { ServiceProcess, type Stack } from '../../local/src';
 import { S3RVER_CREDENTIALS } from '../../local/src/object-store';
 import { startTestStack } from '../support/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver';
-import { launchBrowser, type TestBrowser, openPage, sampleImage, SCREENSHOTS } from './browser';
+import {
+  launchBrowser,
+  readCanaryChart,
+  type TestBrowser,
+  openPage,
+  sampleImage,
+  SCREENSHOTS,
+} from './browser';
 
 const JAEGER_UI_URL = 'http://localhost:16686';
 const SERVER = 2;
@@ -169,23 +176,12 @@ describe('the web page in headless Chromium (real local stack)', () => {
     await expect(page.locator('#canary-rows tr').allInnerTexts()).resolves.toEqual([
       expect.stringMatching(/^1\.0\.0\s+100\s+100%\s+trace/),
     ]);
-    const chart = await page.evaluate(() => {
-      const canvas = document.getElementById('canary-chart') as HTMLCanvasElement;
-      const { Chart } = window as unknown as {
-        Chart: {
-          getChart(canvas: HTMLCanvasElement): {
-            data: { labels: string[]; datasets: Array<{ data: number[] }> };
-          };
-        };
-      };
-      const instance = Chart.getChart(canvas);
-      return {
-        labels: instance.data.labels,
-        data: instance.data.datasets[0]?.data,
-        label: canvas.getAttribute('aria-label'),
-      };
+    const chart = await readCanaryChart(page);
+    expect({ labels: chart.labels, data: chart.data, label: chart.label }).toEqual({
+      labels: ['1.0.0'],
+      data: [100],
+      label: 'Answers by version: 1.0.0: 100 (100%)',
     });
-    expect(chart).toEqual({ labels: ['1.0.0'], data: [100], label: 'Answers by version: 1.0.0: 100 (100%)' });
     await expect(
       page.locator('#canary-progress').evaluate((p: HTMLProgressElement) => [p.value, p.max]),
     ).resolves.toEqual([100, 100]);
@@ -344,22 +340,7 @@ describe('the web page in headless Chromium (real local stack)', () => {
       await expect(
         page.locator('#canary-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.label)),
       ).resolves.toEqual(['1.0.0', '2.0.0', 'HTTP 503']);
-      const chart = await page.evaluate(() => {
-        const canvas = document.getElementById('canary-chart') as HTMLCanvasElement;
-        const { Chart } = window as unknown as {
-          Chart: {
-            getChart(canvas: HTMLCanvasElement): {
-              data: { labels: string[]; datasets: Array<{ data: number[]; backgroundColor: string[] }> };
-            };
-          };
-        };
-        const dataset = Chart.getChart(canvas).data.datasets[0];
-        return {
-          labels: Chart.getChart(canvas).data.labels,
-          data: dataset?.data,
-          colors: dataset?.backgroundColor,
-        };
-      });
+      const chart = await readCanaryChart(page);
       expect(chart.labels).toEqual(['1.0.0', '2.0.0', 'HTTP 503']);
       expect(chart.data).toEqual([28, 8, 4]);
       expect(new Set(chart.colors).size).toBe(3);
