@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePort } from '@twin/local';
+import { isListeningMessage } from '@twin/service-kit/lifecycle';
 import type { FunctionCase } from './bundles';
 import type { DriverReport } from './lambda-driver';
 import { median, round, summarize, type Summary } from './stats';
@@ -118,33 +118,39 @@ export async function warmInvocations(
 
 /**
  * A mesh workload's cold start: the backend spawned as its container starts it, timed until
- * /readyz answers 200 (polled every 5 ms), `runs` times after one untimed run; ms each.
+ * /readyz answers 200 (polled every 5 ms), `runs` times after one untimed run; ms each. It binds port
+ * 0 and reports the port over IPC, as under the local launcher, so no port is picked ahead of it.
  */
 export async function backendStart(env: NodeJS.ProcessEnv, runs: number): Promise<number[]> {
   const dir = path.dirname(require.resolve('@twin/backend/package.json'));
   const times: number[] = [];
   for (let run = 0; run <= runs; run += 1) {
-    const port = await freePort();
     const started = performance.now();
     const child = spawn(process.execPath, ['--require', './dist/instrumentation.js', 'dist/main.js'], {
       cwd: dir,
       env: {
         ...env,
-        PORT: String(port),
+        PORT: '0',
         APP_VERSION: '1.0.0',
         OTEL_TRACES_EXPORTER: 'none',
         LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    let port: number | undefined;
+    child.on('message', (message) => {
+      if (isListeningMessage(message)) port = message.port;
     });
     try {
       for (;;) {
         if (child.exitCode !== null) throw new Error(`backend exited with ${child.exitCode} during start`);
         if (performance.now() - started > 30_000) throw new Error('backend not ready within 30 s');
-        const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (response) => response.ok,
-          () => false,
-        );
+        const ok =
+          port !== undefined &&
+          (await fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (response) => response.ok,
+            () => false,
+          ));
         if (ok) break;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }

@@ -1,7 +1,6 @@
 export { type ChildExit, type LogSink, NodeChild, type NodeChildSpec } from './child-process';
 export { type LocalObjectStore } from './object-store';
 export { type MeshOptions } from './mesh';
-export { freePort } from './ports';
 export { ServiceProcess, type ServiceSpec } from './service-process';
 export {
   type Endpoint,
