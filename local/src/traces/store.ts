@@ -111,6 +111,11 @@ export class TraceStore {
   private readonly traces = new Map<string, StoredTrace>();
   private readonly resources = new Map<string, SharedResource>();
   private readonly resourceOf = new Map<Attribute[], SharedResource>();
+  /**
+   * Each export's spans of one resource share its attribute array: its key is worked out once per
+   * array, not once per span (a JSON text of a dozen attributes, most of an ingest's cost otherwise).
+   */
+  private readonly resourceKeys = new WeakMap<Attribute[], string>();
   private spanCount = 0;
   private bytes = 0;
   private droppedSpans = 0;
@@ -130,7 +135,7 @@ export class TraceStore {
       this.drop(trace);
       return;
     }
-    const resourceKey = `${span.serviceName}\n${JSON.stringify(span.resource)}`;
+    const resourceKey = this.resourceKey(span);
     const own = spanBytes(span);
     const needed = () =>
       own +
@@ -166,6 +171,15 @@ export class TraceStore {
     trace.bytes += own;
     this.spanCount++;
     this.bytes += own;
+  }
+
+  private resourceKey(span: StoredSpan): string {
+    let key = this.resourceKeys.get(span.resource);
+    if (key === undefined) {
+      key = `${span.serviceName}\n${JSON.stringify(span.resource)}`;
+      this.resourceKeys.set(span.resource, key);
+    }
+    return key;
   }
 
   private drop(trace: StoredTrace | undefined): void {
