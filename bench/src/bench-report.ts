@@ -266,12 +266,15 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
     );
   }
   if (tracing) {
+    // With several stacks per variant, each one's row, then the variant's pooled row.
+    const variant = (byStack: TargetRuns[], chain: TargetRuns) =>
+      tracing.stacks > 1 ? [...byStack, chain] : [chain];
     const all = [
       tracing.off.backend,
-      tracing.off.chain,
+      ...variant(tracing.off.chainByStack, tracing.off.chain),
       tracing.on.backend,
-      tracing.on.chain,
-      tracing.stored.chain,
+      ...variant(tracing.on.chainByStack, tracing.on.chain),
+      ...variant(tracing.stored.chainByStack, tracing.stored.chain),
     ];
     lines.push(
       '## Tracing: GET /api/products with tracing off and exporting',
@@ -279,7 +282,13 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
       'Off: instrumentation loaded, no exporter. Traced: OTLP/HTTP to a local receiver that discards. To the ' +
         "trace store: OTLP/HTTP to the launcher's trace store (receiver, store and Jaeger's API in a worker " +
         'thread of the launcher), batches every second, as under npm start. The launcher column is dynalite, ' +
-        'plus the trace store where it runs.',
+        'plus the trace store where it runs.' +
+        (tracing.stacks > 1
+          ? ` Each variant of the chain ran on ${tracing.stacks} stacks started on their own (#1 to ` +
+            `#${tracing.stacks}): the same configuration started twice can run a few percent faster or slower ` +
+            "for the whole run, more than one stack's rounds differ. A row without a number pools the rounds " +
+            'of its stacks; the targets are judged on it.'
+          : ''),
       '',
       loadTable(all, tracing.off.chain, 'chain, off'),
       '',

@@ -10,6 +10,8 @@ export interface Settings {
   rounds: number;
   /** autocannon connections for the throughput runs. */
   connections: number;
+  /** Stacks started per variant in the tracing scenario; each variant's figure pools their rounds. */
+  tracingStacks: number;
   /**
    * Before measuring, each target runs `seconds`-long warm-up runs, at least `minRuns`, until three
    * in a row are within `tolerance` (a share) of each other in throughput, or `maxRuns` runs have
@@ -53,6 +55,7 @@ export const OPTIONS_HELP = `Options:
   --duration S       seconds per measured load run                       (default 3)
   --rounds N         interleaved measured rounds per load target         (default 5)
   --connections N    autocannon connections                              (default 10)
+  --tracing-stacks N stacks per variant in the tracing scenario          (default 3)
   --products N       products in the table                               (default 20)
   --images N         distinct sample JPEGs, 1920x1080                    (default 8)
   --jobs N           thumbnails per path                                 (default 60)
@@ -91,6 +94,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       duration: { type: 'string' },
       rounds: { type: 'string' },
       connections: { type: 'string' },
+      'tracing-stacks': { type: 'string' },
       products: { type: 'string' },
       images: { type: 'string' },
       jobs: { type: 'string' },
@@ -119,6 +123,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       duration: number(values.duration, 'duration', quick ? 1 : 3),
       rounds: number(values.rounds, 'rounds', quick ? 1 : 5),
       connections: number(values.connections, 'connections', 10),
+      tracingStacks: number(values['tracing-stacks'], 'tracing-stacks', quick ? 1 : 3),
       warmup: { seconds: 1, minRuns: quick ? 1 : 5, maxRuns: quick ? 1 : 20, tolerance: 0.05 },
       products: number(values.products, 'products', 20),
       images: number(values.images, 'images', quick ? 2 : 8),

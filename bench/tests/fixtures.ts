@@ -102,6 +102,7 @@ export const settings: Settings = {
   quick: false,
   duration: 3,
   rounds: 5,
+  tracingStacks: 3,
   connections: 10,
   warmup: { seconds: 1, minRuns: 5, maxRuns: 20, tolerance: 0.05 },
   products: 20,

@@ -4,6 +4,21 @@ import { DEFAULT_PRICES } from '../src/prices';
 import type { ScenarioResults } from '../src/scenarios';
 import { atRate, coldStartScenario, measurements, runs, settings, suite, thumbnails } from './fixtures';
 
+/** The tracing scenario's result with one stack per variant. */
+function tracingResult(overrides: { onRps?: number; storedRps?: number }): ScenarioResults['tracing'] {
+  const off = runs('chain, tracing off', 400, 20, { frontend: 2, backend: 2.5, dynalite: 0.7 });
+  const on = runs('chain, traced', overrides.onRps ?? 380, 24);
+  const stored = runs('chain, to the trace store', overrides.storedRps ?? 380, 22);
+  return {
+    stacks: 1,
+    off: { chain: off, chainByStack: [off], backend: runs('backend, tracing off', 800, 10) },
+    on: { chain: on, chainByStack: [on], backend: runs('backend, traced', 700, 12) },
+    stored: { chain: stored, chainByStack: [stored] },
+    spansPerRequest: { total: 6, byScope: { 'frontend @opentelemetry/instrumentation-http': 2 } },
+    exported: { received: 99_000, expected: 100_000 },
+  };
+}
+
 function benchScenarios(
   overrides: {
     onRps?: number;
@@ -15,19 +30,7 @@ function benchScenarios(
   } = {},
 ): Partial<ScenarioResults> {
   return {
-    tracing: {
-      off: {
-        chain: runs('chain, tracing off', 400, 20, { frontend: 2, backend: 2.5, dynalite: 0.7 }),
-        backend: runs('backend, tracing off', 800, 10),
-      },
-      on: {
-        chain: runs('chain, traced', overrides.onRps ?? 380, 24),
-        backend: runs('backend, traced', 700, 12),
-      },
-      stored: { chain: runs('chain, to the trace store', overrides.storedRps ?? 380, 22) },
-      spansPerRequest: { total: 6, byScope: { 'frontend @opentelemetry/instrumentation-http': 2 } },
-      exported: { received: 99_000, expected: 100_000 },
-    },
+    tracing: tracingResult(overrides),
     thumbnails: {
       raw: thumbnails('raw sharp (in process)', 100, 20),
       thumbnailer: thumbnails('thumbnailer', overrides.e2e ?? 50),
@@ -239,6 +242,31 @@ describe('benchMarkdown', () => {
         "image -> at most 80 images/s on 2 CPUs together with sharp's 10 ms (40% of raw sharp on the same CPUs).",
     );
     expect(checks.find((c) => c.id === 'thumbnails')?.measured).toContain('-> at most 80 images/s on 2 CPUs');
+  });
+
+  it("with several stacks per variant, shows each stack's row, then judges the pooled one", () => {
+    const scenarios = benchScenarios();
+    const tracing = scenarios.tracing!;
+    tracing.stacks = 3;
+    tracing.off.chainByStack = [1, 2, 3].map((n) => runs(`chain, tracing off #${n}`, 390 + n * 5));
+    tracing.on.chainByStack = [1, 2, 3].map((n) => runs(`chain, traced #${n}`, 300 + n * 5));
+    tracing.on.chain = runs('chain, traced', 310);
+    const results = suite(scenarios);
+    const checks = evaluateTargets(results);
+    const markdown = benchMarkdown(results, checks);
+    const loadTable = markdown.slice(markdown.indexOf('## Tracing'), markdown.indexOf('Where the time goes'));
+    const rows = loadTable.split('\n').filter((line) => line.startsWith('| chain, traced'));
+    expect(rows.map((row) => row.split(' | ')[0])).toEqual([
+      '| chain, traced #1',
+      '| chain, traced #2',
+      '| chain, traced #3',
+      '| chain, traced',
+    ]);
+    expect(markdown).toContain('Each variant of the chain ran on 3 stacks started on their own (#1 to #3)');
+    expect(checks.find((check) => check.id === 'tracing')).toMatchObject({
+      measured: expect.stringContaining('traced 310 req/s'),
+      met: false,
+    });
   });
 
   it('puts every figure beside its baseline with the spread of the rounds, and ends with the targets', () => {

@@ -3,10 +3,24 @@ import { parseCommandLine } from '../src/settings';
 describe('the command line of npm run bench and npm run compare', () => {
   it('has defaults for a full run, and shorter ones for a smoke run', () => {
     const full = parseCommandLine([]).settings;
-    expect(full).toMatchObject({ quick: false, duration: 3, rounds: 5, coldRuns: 9, thumbnailJobs: 60 });
+    expect(full).toMatchObject({
+      quick: false,
+      duration: 3,
+      rounds: 5,
+      tracingStacks: 3,
+      coldRuns: 9,
+      thumbnailJobs: 60,
+    });
     expect(full.load).toEqual({ connections: 50, warmupRequests: 5000, requests: 10_000 });
     const quick = parseCommandLine(['--quick']).settings;
-    expect(quick).toMatchObject({ quick: true, duration: 1, rounds: 1, coldRuns: 2, thumbnailJobs: 4 });
+    expect(quick).toMatchObject({
+      quick: true,
+      duration: 1,
+      rounds: 1,
+      tracingStacks: 1,
+      coldRuns: 2,
+      thumbnailJobs: 4,
+    });
     expect(quick.warmup.maxRuns).toBe(1);
   });
 

@@ -29,7 +29,11 @@ export type StackKind = 'plain' | 'traced' | 'stored' | 'lambda' | 'mesh' | 'sca
  * or by `release`.
  */
 export class ScenarioContext {
-  private readonly stacks = new Map<StackKind, Promise<LocalStack>>();
+  /** By kind and instance, `plain#0`. */
+  private readonly stacks = new Map<
+    string,
+    { kind: StackKind; instance: number; stack: Promise<LocalStack> }
+  >();
   private bundlesBuilt?: Promise<Bundles>;
   private sinkStarted?: Promise<ServerHandle>;
   private imagesMade?: Promise<SampleImage[]>;
@@ -40,17 +44,22 @@ export class ScenarioContext {
     readonly cleanup: Cleanup,
   ) {}
 
-  stack(kind: StackKind): Promise<LocalStack> {
-    let stack = this.stacks.get(kind);
-    if (!stack) {
-      stack = this.launch(kind);
-      this.stacks.set(kind, stack);
+  /**
+   * The stack of this kind, started on first use. `instance` 1, 2... are further stacks of the same
+   * kind, started on their own: the same configuration in other processes.
+   */
+  stack(kind: StackKind, instance = 0): Promise<LocalStack> {
+    const key = `${kind}#${instance}`;
+    let entry = this.stacks.get(key);
+    if (!entry) {
+      entry = { kind, instance, stack: this.launch(kind, instance) };
+      this.stacks.set(key, entry);
     }
-    return stack;
+    return entry.stack;
   }
 
-  private async launch(kind: StackKind): Promise<LocalStack> {
-    this.log(`  (starting the ${kind} local stack)`);
+  private async launch(kind: StackKind, instance: number): Promise<LocalStack> {
+    this.log(`  (starting the ${kind} local stack${instance > 0 ? ` #${instance + 1}` : ''})`);
     const options: StackRunnerOptions = { thumbnails: 'mesh', logLevel: this.settings.logLevel };
     if (kind === 'traced') options.env = { OTEL_EXPORTER_OTLP_ENDPOINT: (await this.sink()).url };
     if (kind === 'stored') options.traceStorePort = 0;
@@ -68,11 +77,14 @@ export class ScenarioContext {
     return stack;
   }
 
-  /** Stops the stacks not in `keep`, so that what the next scenario measures has the CPUs to itself. */
+  /**
+   * Stops every stack but the first of each kind in `keep`, so that what the next scenario measures
+   * has the CPUs to itself.
+   */
   async release(keep: readonly StackKind[]): Promise<void> {
-    for (const [kind, stack] of [...this.stacks]) {
-      if (keep.includes(kind)) continue;
-      this.stacks.delete(kind);
+    for (const [key, { kind, instance, stack }] of [...this.stacks]) {
+      if (instance === 0 && keep.includes(kind)) continue;
+      this.stacks.delete(key);
       await (await stack).stop();
     }
   }

@@ -1,14 +1,19 @@
-import { measureInterleaved, type TargetRuns } from '../load';
+import { combineRuns, measureInterleaved, type Target, type TargetRuns } from '../load';
 import type { LocalStack } from '../local-stack';
 import type { SinkStats } from '../servers';
 import type { ScenarioContext } from './context';
 
-/** What tracing costs: the same requests with tracing off and exporting, and the spans one request makes. */
+/**
+ * What tracing costs: the same requests with tracing off and exporting, and the spans one request
+ * makes. Each variant of the chain runs on `stacks` stacks started on their own; `chain` pools the
+ * rounds of all of them, `chainByStack` has each one's.
+ */
 export interface TracingResult {
-  off: { chain: TargetRuns; backend: TargetRuns };
-  on: { chain: TargetRuns; backend: TargetRuns };
+  stacks: number;
+  off: { chain: TargetRuns; chainByStack: TargetRuns[]; backend: TargetRuns };
+  on: { chain: TargetRuns; chainByStack: TargetRuns[]; backend: TargetRuns };
   /** The chain exporting to the launcher's trace store (OTLP receiver, store, Jaeger's API), as under npm start. */
-  stored: { chain: TargetRuns };
+  stored: { chain: TargetRuns; chainByStack: TargetRuns[] };
   /** Spans one traced GET /api/products produces, by service and instrumentation scope. */
   spansPerRequest: { total: number; byScope: Record<string, number> };
   /**
@@ -51,15 +56,40 @@ async function countSpans(sink: string, target: string): Promise<TracingResult['
   return { total: Object.values(byScope).reduce((sum, count) => sum + count, 0), byScope };
 }
 
+/** The three ways the chain runs: stack kind and target name. */
+const VARIANTS = [
+  { kind: 'plain', name: 'chain, tracing off' },
+  { kind: 'traced', name: 'chain, traced' },
+  // The trace store runs in the launcher, beside dynalite: its CPU shows in that column.
+  { kind: 'stored', name: 'chain, to the trace store' },
+] as const;
+
+/** One target's figures from the rounds of several, as if one target had run them all. */
+function pooled(name: string, byStack: TargetRuns[]): TargetRuns {
+  return byStack.length === 1
+    ? { ...(byStack[0] as TargetRuns), name }
+    : combineRuns(
+        name,
+        byStack.flatMap((runs) => runs.runs),
+      );
+}
+
 /**
- * The chain and the backend with tracing off and exporting to a sink that discards, and the chain
- * exporting to the launcher's trace store, interleaved; then the spans of one request.
+ * The chain with tracing off, exporting to a sink that discards, and exporting to the launcher's
+ * trace store, each on `settings.tracingStacks` stacks, and the backend alone off and exporting, all
+ * interleaved; then the spans of one request. One stack per variant is not enough to see a few
+ * percent: the same configuration started twice can run a few percent faster or slower for the
+ * whole run (each process's JIT, heap and CPU placement), more than the rounds of one stack differ.
  */
 export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResult> {
   const { settings, log } = ctx;
-  const off = await ctx.stack('plain');
-  const on = await ctx.stack('traced');
-  const stored = await ctx.stack('stored');
+  const count = settings.tracingStacks;
+  const stacks = new Map<string, LocalStack[]>(VARIANTS.map(({ kind }) => [kind, []]));
+  // Started in turns, so that whatever the order of starting does falls on every variant alike.
+  for (let instance = 0; instance < count; instance += 1) {
+    for (const { kind } of VARIANTS) stacks.get(kind)?.push(await ctx.stack(kind, instance));
+  }
+  const [off, on] = [stacks.get('plain')?.[0], stacks.get('traced')?.[0]] as [LocalStack, LocalStack];
   const sink = (await ctx.sink()).url;
   // The seeding's spans, and any left from an earlier scenario, are out of the count.
   await sleep(EXPORT_WAIT_MS);
@@ -74,23 +104,34 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
     launcher: stack.launcherPid,
     autocannon: process.pid,
   });
-  log(`  ${settings.rounds} rounds x ${settings.duration} s per target, ${settings.connections} connections`);
+  const stackName = (name: string, instance: number) => (count > 1 ? `${name} #${instance + 1}` : name);
+  const chainTargets: Target[] = [];
+  for (let instance = 0; instance < count; instance += 1) {
+    for (const { kind, name } of VARIANTS) {
+      const stack = stacks.get(kind)?.[instance] as LocalStack;
+      chainTargets.push({
+        name: stackName(name, instance),
+        url: `${stack.url('frontend')}/api/products`,
+        pids: chainPids(stack),
+      });
+    }
+  }
+  log(
+    `  ${count} stack(s) per variant; ${settings.rounds} rounds x ${settings.duration} s per target, ` +
+      `${settings.connections} connections`,
+  );
   const runs = await measureInterleaved(
     [
-      { name: 'chain, tracing off', url: `${off.url('frontend')}/api/products`, pids: chainPids(off) },
+      ...chainTargets,
       { name: 'backend, tracing off', url: `${off.url('backend')}/products`, pids: backendPids(off) },
-      { name: 'chain, traced', url: `${on.url('frontend')}/api/products`, pids: chainPids(on) },
       { name: 'backend, traced', url: `${on.url('backend')}/products`, pids: backendPids(on) },
-      {
-        name: 'chain, to the trace store',
-        url: `${stored.url('frontend')}/api/products`,
-        // The trace store runs in the launcher, beside dynalite: its CPU shows in that column.
-        pids: chainPids(stored),
-      },
     ],
     settings,
     log,
   );
+  const byStack = (name: string) =>
+    Array.from({ length: count }, (_, instance) => runs(stackName(name, instance)));
+  const variant = (name: string) => ({ chain: pooled(name, byStack(name)), chainByStack: byStack(name) });
   log('  counting the spans of one traced request...');
   await sleep(EXPORT_WAIT_MS);
   const received = (await spansReceived(sink)) - before;
@@ -98,14 +139,16 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
   const backendSpans = Object.entries(spansPerRequest.byScope)
     .filter(([scope]) => scope.startsWith('backend '))
     .reduce((sum, [, count]) => sum + count, 0);
-  const traced = { chain: runs('chain, traced'), backend: runs('backend, traced') };
+  const traced = { ...variant('chain, traced'), backend: runs('backend, traced') };
   const expected =
-    requestsOf(traced.chain) * spansPerRequest.total + requestsOf(traced.backend) * backendSpans;
+    traced.chainByStack.reduce((sum, stack) => sum + requestsOf(stack), 0) * spansPerRequest.total +
+    requestsOf(traced.backend) * backendSpans;
   log(`  spans received by the sink: ${received} of ${Math.round(expected)} the traced requests made`);
   return {
-    off: { chain: runs('chain, tracing off'), backend: runs('backend, tracing off') },
+    stacks: count,
+    off: { ...variant('chain, tracing off'), backend: runs('backend, tracing off') },
     on: traced,
-    stored: { chain: runs('chain, to the trace store') },
+    stored: variant('chain, to the trace store'),
     spansPerRequest,
     exported: { received, expected: Math.round(expected) },
   };
