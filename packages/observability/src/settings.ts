@@ -10,8 +10,10 @@ export interface TracingSettings {
 
 const EXPORTERS: readonly TracesExporter[] = ['otlp', 'jaeger', 'console', 'none'];
 const PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi'];
-// b3multi as well as W3C: Envoy sidecars and older Zipkin-style clients forward x-b3-* headers.
-const DEFAULT_PROPAGATORS = 'tracecontext,baggage,b3multi';
+// OpenTelemetry's default. The mesh's proxies send W3C trace context (Istio's and the compose Envoys'
+// OpenTelemetry tracer, the local data plane), so B3 is for Zipkin-style proxies, asked for with
+// OTEL_PROPAGATORS (k8s/tracing does): reading and writing both costs every traced request twice.
+const DEFAULT_PROPAGATORS = 'tracecontext,baggage';
 
 export class TracingSettingsError extends Error {
   override name = 'TracingSettingsError';

@@ -37,10 +37,10 @@ export interface TracingOptions {
 }
 
 /**
- * Starts tracing for this process: W3C + B3 propagation, the HTTP, Express, undici and AWS SDK
- * instrumentations, and a batch span processor with the exporter OTEL_TRACES_EXPORTER names. Call
- * it before express, http or the AWS SDK are loaded (`node --require ./dist/instrumentation.js`),
- * or their spans silently go missing.
+ * Starts tracing for this process: the propagators OTEL_PROPAGATORS names, the HTTP, Express,
+ * undici and AWS SDK instrumentations, and a batch span processor with the exporter
+ * OTEL_TRACES_EXPORTER names. Call it before express, http or the AWS SDK are loaded
+ * (`node --require ./dist/instrumentation.js`), or their spans silently go missing.
  *
  * Composed from the SDK's parts as `@opentelemetry/sdk-node`'s NodeSDK composes them for traces
  * (same resource detectors, context manager, sampler and span limits from the environment; no

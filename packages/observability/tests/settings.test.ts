@@ -1,11 +1,11 @@
 import { readTracingSettings } from '../src/settings';
 
 describe('readTracingSettings', () => {
-  it('defaults to OTLP with W3C and B3 multi-header propagation', () => {
+  it("defaults to OTLP with OpenTelemetry's default propagation: W3C trace context and baggage", () => {
     expect(readTracingSettings('backend', {})).toEqual({
       serviceName: 'backend',
       exporter: 'otlp',
-      propagators: ['tracecontext', 'baggage', 'b3multi'],
+      propagators: ['tracecontext', 'baggage'],
     });
   });
 
