@@ -76,8 +76,8 @@ function pooled(name: string, byStack: TargetRuns[]): TargetRuns {
 
 /**
  * The chain with tracing off, exporting to a sink that discards, and exporting to the launcher's
- * trace store, each on `settings.tracingStacks` stacks, and the backend alone off and exporting, all
- * interleaved; then the spans of one request. One stack per variant is not enough to see a few
+ * trace store, each on `settings.tracingStacks` stacks, interleaved; then the backend alone off and
+ * exporting, interleaved; then the spans of one request. One stack per variant is not enough to see a few
  * percent: the same configuration started twice can run a few percent faster or slower for the
  * whole run (each process's JIT, heap and CPU placement), more than the rounds of one stack differ.
  */
@@ -120,9 +120,11 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
     `  ${count} stack(s) per variant; ${settings.rounds} rounds x ${settings.duration} s per target, ` +
       `${settings.connections} connections`,
   );
-  const runs = await measureInterleaved(
+  const runs = await measureInterleaved(chainTargets, settings, log);
+  // The backend alone, after the chain's rounds: measured among them, its load would give the
+  // first stack of two variants more traffic (and warmer processes) than the others.
+  const backendRuns = await measureInterleaved(
     [
-      ...chainTargets,
       { name: 'backend, tracing off', url: `${off.url('backend')}/products`, pids: backendPids(off) },
       { name: 'backend, traced', url: `${on.url('backend')}/products`, pids: backendPids(on) },
     ],
@@ -139,14 +141,14 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
   const backendSpans = Object.entries(spansPerRequest.byScope)
     .filter(([scope]) => scope.startsWith('backend '))
     .reduce((sum, [, count]) => sum + count, 0);
-  const traced = { ...variant('chain, traced'), backend: runs('backend, traced') };
+  const traced = { ...variant('chain, traced'), backend: backendRuns('backend, traced') };
   const expected =
     traced.chainByStack.reduce((sum, stack) => sum + requestsOf(stack), 0) * spansPerRequest.total +
     requestsOf(traced.backend) * backendSpans;
   log(`  spans received by the sink: ${received} of ${Math.round(expected)} the traced requests made`);
   return {
     stacks: count,
-    off: { ...variant('chain, tracing off'), backend: runs('backend, tracing off') },
+    off: { ...variant('chain, tracing off'), backend: backendRuns('backend, tracing off') },
     on: traced,
     stored: variant('chain, to the trace store'),
     spansPerRequest,
