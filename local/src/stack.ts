@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { AppMessage } from '@twin/mesh';
+// The IPC message alone: the package's index loads the whole data plane.
+import { type AppMessage, isAppMessage } from '@twin/mesh/app-message';
 import { createDynamoClient, ensureTable } from '@twin/products';
 // The modules it needs alone: the package's index loads the whole emulator.
 import { invokePath, READY_PATH } from '@twin/lambda/dist/emulator/paths';
@@ -280,7 +281,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const message: AppMessage = { type: 'app', proxy: 'frontend', ...app(frontend) };
       // Answered once the frontend's sidecar points at it: the gateway serves the page from then on.
       await dataPlane.request(message, (answer) =>
-        (answer as Partial<AppMessage> | null)?.type === 'app' ? true : undefined,
+        isAppMessage(answer) && answer.proxy === message.proxy ? true : undefined,
       );
     }
     tracing.store?.setViewer(frontend.url);

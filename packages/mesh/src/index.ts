@@ -11,7 +11,6 @@ export {
   type Request,
   type Workload,
 } from './authz';
-export { type AppMessage } from './data-plane';
 export { type ConfigProblem, MeshConfigError } from './errors';
 export { principalOf, principalOfSpiffeId, spiffeIdOf } from './identity';
 export { listStages, loadMeshConfig, type LoadOptions, type MeshConfig } from './load';

@@ -5,7 +5,8 @@
 // carries the access log and the control plane's messages.
 import { onStopRequest, reportListening } from '@twin/service-kit/lifecycle';
 import { startAdmin } from './admin';
-import { DataPlane, isAppMessage } from './data-plane';
+import { isAppMessage } from './app-message';
+import { DataPlane } from './data-plane';
 import { formatProblem, MeshConfigError } from './errors';
 import type { ProxySpec } from './proxy';
 
