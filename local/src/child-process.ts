@@ -124,7 +124,7 @@ export class NodeChild {
       child.on('message', listener);
       void this.exit!.then(() => {
         done();
-        reject(new Error(`${this.spec.name} exited during start:\n${this.output}`));
+        reject(new Error(`${this.spec.name} exited before answering:\n${this.output}`));
       });
     });
   }
