@@ -354,6 +354,73 @@ describe('the trace store: OTLP/HTTP JSON in, Jaeger query API out', () => {
       'resourceSpans[0].scopeSpans[0].spans[0].kind',
       'must be a SpanKind from 0 to 5',
     ],
+    [
+      'an attribute value that is no 64-bit integer',
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    ...otlpSpan({}),
+                    attributes: [
+                      { key: 'ok', value: { stringValue: 'x' } },
+                      { key: 'n', value: { intValue: '1.5' } },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      400,
+      'resourceSpans[0].scopeSpans[0].spans[0].attributes[1].value.intValue',
+      'must be a 64-bit integer',
+    ],
+    [
+      'an event attribute without a key',
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    ...otlpSpan({}),
+                    events: [{ timeUnixNano: '1', name: 'e', attributes: [{ value: { boolValue: true } }] }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      400,
+      'resourceSpans[0].scopeSpans[0].spans[0].events[0].attributes[0].key',
+      'must be a string',
+    ],
+    [
+      'a resource attribute that is no object',
+      JSON.stringify({ resourceSpans: [{ resource: { attributes: [7] }, scopeSpans: [] }] }),
+      400,
+      'resourceSpans[0].resource.attributes[0]',
+      'must be an object',
+    ],
+    [
+      'a link to an invalid trace id',
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [{ spans: [{ ...otlpSpan({}), links: [{ traceId: '1', spanId: '1'.repeat(16) }] }] }],
+          },
+        ],
+      }),
+      400,
+      'resourceSpans[0].scopeSpans[0].spans[0].links[0].traceId',
+      'must be 32 hex digits, not all zero',
+    ],
   ])(
     'refuses an export with %s: 400 naming the field, nothing stored',
     async (_what, body, status, field, message) => {
