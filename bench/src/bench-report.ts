@@ -260,8 +260,12 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
     lines.push(
       `Load runs: autocannon, ${s.connections} connections, each target warmed in ${s.warmup.seconds} s runs, at ` +
         `least ${s.warmup.minRuns}, until three in a row are within ${percent(s.warmup.tolerance, 0)} (at most ` +
-        `${s.warmup.maxRuns}), then ${s.rounds} ` +
-        `interleaved rounds of ${s.duration} s; medians, with the lowest and highest round. Services at ` +
+        `${s.warmup.maxRuns}), then ${s.rounds} interleaved rounds of ${s.duration} s` +
+        (s.warmup.beforeRoundSeconds > 0
+          ? `, each right after ${s.warmup.beforeRoundSeconds} s of unmeasured load (a service idle through ` +
+            "the other targets' turns is slow for its first seconds)"
+          : '') +
+        '; medians, with the lowest and highest round. Services at ' +
         `LOG_LEVEL=${s.logLevel}.`,
       '',
     );

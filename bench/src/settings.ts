@@ -1,5 +1,6 @@
 // One settings shape and one command line for both drivers (`npm run bench`, `npm run compare`).
 import { parseArgs } from 'node:util';
+import type { WarmUpOptions } from './load';
 
 export interface Settings {
   /** A smoke run (`--quick`): one short round of everything; reports say so, and its figures mean little. */
@@ -17,7 +18,7 @@ export interface Settings {
    * in a row are within `tolerance` (a share) of each other in throughput, or `maxRuns` runs have
    * been made.
    */
-  warmup: { seconds: number; minRuns: number; maxRuns: number; tolerance: number };
+  warmup: WarmUpOptions;
   /** Products in the table, so the list is a realistic page. */
   products: number;
   /** Distinct sample JPEGs, and their size. */
@@ -54,6 +55,7 @@ export const OPTIONS_HELP = `Options:
   --only A,B         run only these scenarios (names above), e.g. --only thumbnails
   --duration S       seconds per measured load run                       (default 3)
   --rounds N         interleaved measured rounds per load target         (default 5)
+  --before-round S   seconds of unmeasured load before each round, 0..60 (default 6)
   --connections N    autocannon connections                              (default 10)
   --tracing-stacks N stacks per variant in the tracing scenario          (default 3)
   --products N       products in the table                               (default 20)
@@ -93,6 +95,7 @@ export function parseCommandLine(args: string[]): CommandLine {
       only: { type: 'string' },
       duration: { type: 'string' },
       rounds: { type: 'string' },
+      'before-round': { type: 'string' },
       connections: { type: 'string' },
       'tracing-stacks': { type: 'string' },
       products: { type: 'string' },
@@ -124,7 +127,13 @@ export function parseCommandLine(args: string[]): CommandLine {
       rounds: number(values.rounds, 'rounds', quick ? 1 : 5),
       connections: number(values.connections, 'connections', 10),
       tracingStacks: number(values['tracing-stacks'], 'tracing-stacks', quick ? 1 : 3),
-      warmup: { seconds: 1, minRuns: quick ? 1 : 5, maxRuns: quick ? 1 : 20, tolerance: 0.05 },
+      warmup: {
+        seconds: 1,
+        minRuns: quick ? 1 : 5,
+        maxRuns: quick ? 1 : 20,
+        tolerance: 0.05,
+        beforeRoundSeconds: number(values['before-round'], 'before-round', quick ? 0 : 6, 0, 60),
+      },
       products: number(values.products, 'products', 20),
       images: number(values.images, 'images', quick ? 2 : 8),
       imageSize: '1920x1080',

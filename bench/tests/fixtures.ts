@@ -104,7 +104,7 @@ export const settings: Settings = {
   rounds: 5,
   tracingStacks: 3,
   connections: 10,
-  warmup: { seconds: 1, minRuns: 5, maxRuns: 20, tolerance: 0.05 },
+  warmup: { seconds: 1, minRuns: 5, maxRuns: 20, tolerance: 0.05, beforeRoundSeconds: 6 },
   products: 20,
   images: 8,
   imageSize: '1920x1080',

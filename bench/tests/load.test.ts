@@ -5,6 +5,7 @@ import {
   combineRuns,
   isSteady,
   type LoadResult,
+  measureInterleaved,
   type RateResult,
   runAtRate,
   warmUntilSteady,
@@ -74,8 +75,57 @@ describe('warmUntilSteady', () => {
       { connections: 2 },
       { seconds: 1, minRuns: 1, maxRuns: 1, tolerance: 1 },
     );
-    expect(single).toEqual({ rps: [expect.any(Number)], requests: expect.any(Number), steady: false });
+    expect(single).toEqual({
+      rps: [expect.any(Number)],
+      requests: expect.any(Number),
+      steady: false,
+      beforeRounds: [],
+    });
     expect(single.requests).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('measureInterleaved', () => {
+  let server: http.Server;
+  let base: string;
+  const received = new Map<string, number>();
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      received.set(req.url ?? '', (received.get(req.url ?? '') ?? 0) + 1);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('loads each target unmeasured before each of its rounds, and counts those requests with its warm-up', async () => {
+    const connections = 2;
+    const runs = await measureInterleaved(
+      [
+        { name: 'a', url: `${base}/a` },
+        { name: 'b', url: `${base}/b` },
+      ],
+      {
+        connections,
+        duration: 1,
+        rounds: 2,
+        warmup: { seconds: 1, minRuns: 1, maxRuns: 1, tolerance: 1, beforeRoundSeconds: 1 },
+      },
+    );
+    for (const name of ['a', 'b']) {
+      const target = runs(name);
+      expect(target.runs).toHaveLength(2);
+      expect(target.warmUp?.beforeRounds).toHaveLength(2);
+      expect(target.warmUp?.beforeRounds.every((rps) => rps > 0)).toBe(true);
+      // Every request the server saw is either measured or the warm-up's: 1 warm-up run, 2 before rounds.
+      const counted =
+        (target.warmUp?.requests ?? 0) + target.runs.reduce((sum, run) => sum + run.requests, 0);
+      const seen = received.get(`/${name}`) ?? 0;
+      expect(Math.abs(seen - counted)).toBeLessThanOrEqual(connections * 5);
+      expect(target.warmUp?.requests).toBeGreaterThan(seen / 2);
+    }
   }, 30_000);
 });
 
