@@ -55,8 +55,8 @@ function p50WithSpread(runs: RateRuns): string {
  */
 export function steadyLambdaNote(env: { coldStarts: number; invocations: number }): string {
   return env.coldStarts === 0
-    ? `The products function over the measured rounds: ${env.invocations} invocations, all on warm execution environments.`
-    : `The products function over the measured rounds: ${env.invocations} invocations, ${env.coldStarts} of them ` +
+    ? `The products function over the rounds (each with the load before it): ${env.invocations} invocations, all on warm execution environments.`
+    : `The products function over the rounds (each with the load before it): ${env.invocations} invocations, ${env.coldStarts} of them ` +
         'cold starts: environments were still being created, so these rounds are not a steady load.';
 }
 
@@ -291,7 +291,7 @@ export function benchMarkdown(results: SuiteResults, targets: TargetCheck[]): st
         (tracing.stacks > 1
           ? ` Each variant of the chain ran on ${tracing.stacks} stacks started on their own (#1 to ` +
             `#${tracing.stacks}): the same configuration started twice can run a few percent faster or slower ` +
-            "for the whole run, more than one stack's rounds differ. A row without a number pools the rounds " +
+            'for the whole run, as much as the 5% the target allows. A row without a number pools the rounds ' +
             'of its stacks; the targets are judged on it.'
           : ''),
       '',

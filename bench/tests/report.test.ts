@@ -305,7 +305,7 @@ describe('benchMarkdown', () => {
     expect(markdown).toContain('| mesh: frontend -> backend, no proxy | 400 |');
     expect(markdown).toContain('| mesh: gateway -> frontend -> backend, Node sidecars | 250 |');
     expect(markdown).toContain(
-      'The products function over the measured rounds: 13500 invocations, all on warm execution environments.',
+      'The products function over the rounds (each with the load before it): 13500 invocations, all on warm execution environments.',
     );
     const unsteady = measurements().scenarios.products!;
     unsteady.lambdaEnvironments = { coldStarts: 5, invocations: 21 };

@@ -23,8 +23,9 @@ export interface ProductsResult {
   /** The serverless twin: the API Gateway emulation -> the products function -> DynamoDB. */
   lambda: TargetRuns;
   /**
-   * The function's execution environments over the measured rounds (after the warm-ups): a steady
-   * load runs on warm environments, so cold starts here would make it measure something else.
+   * The function's execution environments over the rounds and the load before each (after the
+   * warm-ups): a steady load runs on warm environments, so cold starts here would make it measure
+   * something else.
    */
   lambdaEnvironments: { coldStarts: number; invocations: number };
 }
@@ -81,7 +82,9 @@ export async function productsScenario(ctx: ScenarioContext): Promise<ProductsRe
     },
   );
   const { coldStarts, invocations } = between(warm!, await functionSnapshot(lambdaUrl, FUNCTION));
-  log(`  the function over the measured rounds: ${invocations} invocations, ${coldStarts} cold starts`);
+  log(
+    `  the function over the rounds (each with the load before it): ${invocations} invocations, ${coldStarts} cold starts`,
+  );
   await raw.stop();
   return {
     bodyBytes: Buffer.byteLength(body),

@@ -77,9 +77,9 @@ function pooled(name: string, byStack: TargetRuns[]): TargetRuns {
 /**
  * The chain with tracing off, exporting to a sink that discards, and exporting to the launcher's
  * trace store, each on `settings.tracingStacks` stacks, interleaved; then the backend alone off and
- * exporting, interleaved; then the spans of one request. One stack per variant is not enough to see a few
- * percent: the same configuration started twice can run a few percent faster or slower for the
- * whole run (each process's JIT, heap and CPU placement), more than the rounds of one stack differ.
+ * exporting, interleaved; then the spans of one request. One stack per variant is not enough to judge
+ * 5%: the same configuration started twice can run a few percent faster or slower for the whole run
+ * (each process's JIT, heap and CPU placement).
  */
 export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResult> {
   const { settings, log } = ctx;
