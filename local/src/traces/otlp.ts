@@ -33,8 +33,8 @@ const isJsonObject = (value: unknown): value is Json =>
 
 /**
  * Reads the export's objects field by field. Each check takes the path of the object it reads in
- * and the key it reads: the path of what is wrong is only spelled out when something is, as the
- * receiver reads every span and attribute of every export.
+ * and the key it reads: a field's path is only spelled out when the field is wrong (an object's is
+ * built once, to read its fields), as the receiver reads every span and attribute of every export.
  */
 class Reader {
   constructor(private readonly limits: SpanLimits) {}
