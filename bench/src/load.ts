@@ -178,13 +178,18 @@ export interface Target {
   pids?: Record<string, number>;
 }
 
+/** `items` starting at index `by` and wrapping around: [A, B, C] by 1 is [B, C, A]. */
+export function rotated<T>(items: readonly T[], by: number): T[] {
+  return items.map((_, i) => items[(i + by) % items.length] as T);
+}
+
 /**
  * Measures several targets in interleaved rounds (A B C, then B C A, ...), so that a slow spell of
  * the machine lands on every target alike instead of on whichever ran then. Each target is first
  * warmed until steady (not counted), and loaded again unmeasured right before each of its rounds
- * (`warmup.beforeRoundSeconds`), after idling through the others'; `warmedUp`, when given, runs between the warm-ups and the
- * rounds (e.g. to take a snapshot of counters). Returns each target's combined runs by name; the
- * lookup throws for a name that was not measured.
+ * (`warmup.beforeRoundSeconds`), after idling through the others'; `warmedUp`, when given, runs
+ * between the warm-ups and the rounds (e.g. to take a snapshot of counters). Returns each target's
+ * combined runs by name; the lookup throws for a name that was not measured.
  */
 export async function measureInterleaved(
   targets: Target[],
@@ -204,8 +209,7 @@ export async function measureInterleaved(
   await warmedUp?.();
   const runs = new Map<string, LoadResult[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < options.rounds; round += 1) {
-    const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
-    for (const target of order) {
+    for (const target of rotated(targets, round)) {
       const warmUp = warmUps.get(target.name) as WarmUp;
       if (options.warmup.beforeRoundSeconds > 0) {
         const rewarm = await runLoad(target.url, { ...options, duration: options.warmup.beforeRoundSeconds });
@@ -369,8 +373,7 @@ export async function measureAtRate(
 ): Promise<(name: string) => RateRuns> {
   const runs = new Map<string, RateResult[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < options.rounds; round += 1) {
-    const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
-    for (const target of order) {
+    for (const target of rotated(targets, round)) {
       const { result, cpuMsPerUnit } = await cpuPerUnit(
         target.pids ?? {},
         () => runAtRate(target.url, options),

@@ -7,6 +7,7 @@ import {
   type LoadResult,
   measureInterleaved,
   type RateResult,
+  rotated,
   runAtRate,
   warmUntilSteady,
 } from '../src/load';
@@ -83,6 +84,16 @@ describe('warmUntilSteady', () => {
     });
     expect(single.requests).toBeGreaterThan(0);
   }, 30_000);
+});
+
+describe('rotated', () => {
+  it('starts at the given index and wraps around, leaving the list as it was', () => {
+    const list = ['a', 'b', 'c'] as const;
+    expect(rotated(list, 0)).toEqual(['a', 'b', 'c']);
+    expect(rotated(list, 1)).toEqual(['b', 'c', 'a']);
+    expect(rotated(list, 5)).toEqual(['c', 'a', 'b']);
+    expect(list).toEqual(['a', 'b', 'c']);
+  });
 });
 
 describe('measureInterleaved', () => {

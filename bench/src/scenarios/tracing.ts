@@ -1,4 +1,4 @@
-import { combineRuns, measureInterleaved, type Target, type TargetRuns } from '../load';
+import { combineRuns, measureInterleaved, rotated, type Target, type TargetRuns } from '../load';
 import type { LocalStack } from '../local-stack';
 import type { SinkStats } from '../servers';
 import type { ScenarioContext } from './context';
@@ -85,9 +85,13 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
   const { settings, log } = ctx;
   const count = settings.tracingStacks;
   const stacks = new Map<string, LocalStack[]>(VARIANTS.map(({ kind }) => [kind, []]));
-  // Started in turns, so that whatever the order of starting does falls on every variant alike.
+  // Started in turns, each turn's order rotated (off, traced, stored; then traced, stored, off...),
+  // so that whatever the order of starting and of measuring does falls on every variant alike: with
+  // the same order each turn, the first traced and trace-store stacks were the slowest of their
+  // variant in every run, the first stack with tracing off among the fastest.
+  const turn = (instance: number) => rotated(VARIANTS, instance);
   for (let instance = 0; instance < count; instance += 1) {
-    for (const { kind } of VARIANTS) stacks.get(kind)?.push(await ctx.stack(kind, instance));
+    for (const { kind } of turn(instance)) stacks.get(kind)?.push(await ctx.stack(kind, instance));
   }
   const [off, on] = [stacks.get('plain')?.[0], stacks.get('traced')?.[0]] as [LocalStack, LocalStack];
   const sink = (await ctx.sink()).url;
@@ -107,7 +111,7 @@ export async function tracingScenario(ctx: ScenarioContext): Promise<TracingResu
   const stackName = (name: string, instance: number) => (count > 1 ? `${name} #${instance + 1}` : name);
   const chainTargets: Target[] = [];
   for (let instance = 0; instance < count; instance += 1) {
-    for (const { kind, name } of VARIANTS) {
+    for (const { kind, name } of turn(instance)) {
       const stack = stacks.get(kind)?.[instance] as LocalStack;
       chainTargets.push({
         name: stackName(name, instance),
