@@ -79,7 +79,8 @@ export interface WarmUpOptions {
    * idle for half a minute, as each target is while the others take their turns, answers well below its
    * steady rate for its next seconds of load: measured on the chain, 1 s runs after 30 s idle gave
    * 380, 415, 501, 527, 582, 670 and 705 req/s against 700 before it (after 10 s idle, no dip). Without
-   * this run, a round of a few seconds measures that recovery, not the target's throughput.
+   * this run, a round of a few seconds measures that recovery, not the target's throughput. The cause
+   * is V8's memory reducer and young-generation shrinking after idle (the README gives the figures).
    */
   beforeRoundSeconds: number;
 }
