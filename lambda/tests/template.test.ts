@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { NEWEST_FIRST } from '@twin/products';
+import { NEWEST_FIRST, PRODUCTS_TABLE } from '@twin/products';
 import { ApiRouter } from '../src/emulator/api-gateway';
 import { loadTemplate } from '../src/template/template';
 import { LAMBDA_DIR } from './helpers';
@@ -179,29 +179,7 @@ describe('template.yaml', () => {
   });
 
   it('stores products in an on-demand table keyed by id, with the newest-first index the code queries', () => {
-    const { indexName, partitionAttribute, sortAttribute } = NEWEST_FIRST;
-    expect(resources.ProductsTable).toEqual({
-      Type: 'AWS::DynamoDB::Table',
-      Properties: {
-        AttributeDefinitions: [
-          { AttributeName: 'id', AttributeType: 'S' },
-          { AttributeName: partitionAttribute, AttributeType: 'S' },
-          { AttributeName: sortAttribute, AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: indexName,
-            KeySchema: [
-              { AttributeName: partitionAttribute, KeyType: 'HASH' },
-              { AttributeName: sortAttribute, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      },
-    });
+    expect(resources.ProductsTable).toEqual({ Type: 'AWS::DynamoDB::Table', Properties: PRODUCTS_TABLE });
     expect((resources.ProductsFunction!.Properties.Environment as { Variables: unknown }).Variables).toEqual({
       TABLE_NAME: { Ref: 'ProductsTable' },
       APP_VERSION: { Ref: 'AppVersion' },

@@ -15,5 +15,5 @@ export {
 } from './api';
 export { type Product, type ProductKey } from './product';
 export { ProductStore, type StoredPage } from './store';
-export { checkTable, ensureTable, NEWEST_FIRST, tableNameEnv } from './table';
+export { checkTable, ensureTable, NEWEST_FIRST, PRODUCTS_TABLE, tableNameEnv } from './table';
 export { MAX_NAME_LENGTH, MAX_PRODUCT_BODY_BYTES } from './validation';

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
@@ -26,8 +27,33 @@ export const NEWEST_FIRST = {
 } as const;
 
 /**
- * Creates the products table, with its newest-first index, if it is missing: for local and dev
- * stores (dynalite, dynamodb-local). In AWS the table belongs to the SAM template, not to the code.
+ * The products table, all but its name: keyed by `id` (string), with the newest-first index,
+ * on-demand. The shape is CreateTable's, which is also the shape of an `AWS::DynamoDB::Table`'s
+ * properties: lambda/template.yaml declares the table for AWS, and its test checks it against this.
+ */
+export const PRODUCTS_TABLE: Omit<CreateTableCommandInput, 'TableName'> = {
+  AttributeDefinitions: [
+    { AttributeName: 'id', AttributeType: 'S' },
+    { AttributeName: NEWEST_FIRST.partitionAttribute, AttributeType: 'S' },
+    { AttributeName: NEWEST_FIRST.sortAttribute, AttributeType: 'S' },
+  ],
+  KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: NEWEST_FIRST.indexName,
+      KeySchema: [
+        { AttributeName: NEWEST_FIRST.partitionAttribute, KeyType: 'HASH' },
+        { AttributeName: NEWEST_FIRST.sortAttribute, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+
+/**
+ * Creates the products table ({@link PRODUCTS_TABLE}) if it is missing: for local and dev stores
+ * (dynalite, dynamodb-local). In AWS the table belongs to the SAM template, not to the code.
  * Returns what it found; throws what DynamoDB throws.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
@@ -37,30 +63,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
-  const { indexName, partitionAttribute, sortAttribute } = NEWEST_FIRST;
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'id', AttributeType: 'S' },
-          { AttributeName: partitionAttribute, AttributeType: 'S' },
-          { AttributeName: sortAttribute, AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: indexName,
-            KeySchema: [
-              { AttributeName: partitionAttribute, KeyType: 'HASH' },
-              { AttributeName: sortAttribute, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await client.send(new CreateTableCommand({ TableName: tableName, ...PRODUCTS_TABLE }));
   } catch (err) {
     // Another replica won the race: fine.
     if (!(err instanceof ResourceInUseException)) throw err;
