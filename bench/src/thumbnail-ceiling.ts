@@ -19,7 +19,9 @@ export interface ObjectStoreCeiling {
   /** CPU ms per image of raw sharp. */
   sharpMs: number;
   cpus: number;
+  /** The most images/s the pipeline could make, rounded to 0.1. */
   imagesPerSecond: number;
+  /** That ceiling as a share of raw sharp's images/s on the same CPUs, 0 to 1, rounded to 0.001. */
   shareOfRaw: number;
 }
 
@@ -45,7 +47,7 @@ export function objectStoreCeiling(
 export function describeCeiling(ceiling: ObjectStoreCeiling): string {
   const { storeMs, sharpMs, cpus, imagesPerSecond, shareOfRaw } = ceiling;
   return (
-    `s3rver and event delivery alone: ${round(storeMs, 1)} ms CPU per image -> at most ${round(imagesPerSecond, 1)} ` +
+    `s3rver and event delivery alone: ${round(storeMs, 1)} ms CPU per image -> at most ${imagesPerSecond} ` +
     `images/s on ${cpus} CPUs together with sharp's ${round(sharpMs, 1)} ms (${round(shareOfRaw * 100, 1)}% of raw sharp on the same CPUs)`
   );
 }
