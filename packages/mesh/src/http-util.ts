@@ -19,7 +19,12 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** The headers to forward: hop-by-hop ones and those the Connection header names dropped, arrays joined. */
+/**
+ * The headers to forward: hop-by-hop ones and those the Connection header names dropped, arrays
+ * joined. `Expect` is dropped too: Node's server has already answered `100 Continue` (it does unless
+ * a 'checkContinue' listener says otherwise), as Envoy does by default (`proxy_100_continue` false:
+ * it answers the client itself and strips the header upstream), and undici refuses to send it.
+ */
 export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const named = new Set(
     String(headers.connection ?? '')
@@ -28,7 +33,7 @@ export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string,
   );
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || name === 'expect') continue;
     out[name] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
   }
   return out;
