@@ -49,7 +49,9 @@ export type ThumbnailRead =
       readonly bytes?: number;
     }
   | { readonly state: 'pending' }
-  | { readonly state: 'failed'; readonly reason: RejectionReason; readonly message: string };
+  | { readonly state: 'failed'; readonly reason: RejectionReason; readonly message: string }
+  /** No image at the source key: nothing will ever make its thumbnail. */
+  | { readonly state: 'no-image' };
 
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -170,9 +172,9 @@ async function entryFor(
 }
 
 /**
- * The thumbnail of an image, in one GetObject when it is there or pending; a failure marker is
- * checked against the source's current version (HeadObject), so a replaced upload reads as pending.
- * Store errors are thrown.
+ * The thumbnail of an image, in one GetObject when it is there; when it is not, or is a failure
+ * marker, the source's current version is read too (HeadObject): no source is `no-image`, and a
+ * marker of another version (the upload was replaced) reads as pending. Store errors are thrown.
  */
 export async function readThumbnail(s3: S3Client, bucket: string, sourceKey: string): Promise<ThumbnailRead> {
   const mapping = thumbnailKeyFor(sourceKey);
@@ -181,10 +183,10 @@ export async function readThumbnail(s3: S3Client, bucket: string, sourceKey: str
   try {
     object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: mapping.thumbnailKey }));
   } catch (error) {
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
-      return { state: 'pending' };
-    }
-    throw error;
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+    return (await currentETag(s3, bucket, sourceKey)) === undefined
+      ? { state: 'no-image' }
+      : { state: 'pending' };
   }
   if (!(object.Body instanceof Readable)) throw new TypeError('expected a Node.js stream as the object body');
   const record = thumbnailRecord(object.ETag, object.Metadata);
@@ -198,7 +200,6 @@ export async function readThumbnail(s3: S3Client, bucket: string, sourceKey: str
   }
   object.Body.destroy();
   const source = await currentETag(s3, bucket, sourceKey);
-  return source !== undefined && source === record.sourceETag
-    ? { state: 'failed', ...record.failure }
-    : { state: 'pending' };
+  if (source === undefined) return { state: 'no-image' };
+  return source === record.sourceETag ? { state: 'failed', ...record.failure } : { state: 'pending' };
 }

@@ -105,11 +105,14 @@ describe('listImages and readThumbnail', () => {
     );
   });
 
-  it('reads a thumbnail ready, pending or failed', async () => {
+  it('reads a thumbnail ready, pending or failed, and says when there is no image', async () => {
     const ready = await readThumbnail(store.s3, BUCKET, images[0]!);
     expect(ready).toMatchObject({ state: 'ready', contentType: 'image/jpeg' });
     if (ready.state === 'ready') ready.body.destroy();
     expect(await readThumbnail(store.s3, BUCKET, pending)).toEqual({ state: 'pending' });
+    expect(await readThumbnail(store.s3, BUCKET, 'uploads/never/uploaded.png')).toEqual({
+      state: 'no-image',
+    });
     expect(await readThumbnail(store.s3, BUCKET, empty)).toMatchObject({
       state: 'failed',
       reason: 'corrupt-image',

@@ -105,6 +105,7 @@ export function imageRoutes(store: ImageStore, limits: UploadLimits): Router {
   router.get('/api/images/:id/thumbnail', async (req, res) => {
     const thumbnail = await store.thumbnail(sourceKey(req.params.id));
     if (thumbnail.state === 'ready') return send(res, thumbnail);
+    if (thumbnail.state === 'no-image') throw new HttpError(404, `image ${req.params.id} not found`);
     const missing: ThumbnailMissing =
       thumbnail.state === 'failed'
         ? {

@@ -169,9 +169,11 @@ describe('GET /api/images', () => {
   });
 
   it('answers unknown and malformed ids with 404 and 400', async () => {
-    await request(frontend())
-      .get(`/api/images/${imageIdFor('uploads/nothing/here.jpg')}`)
-      .expect(404);
+    const unknown = imageIdFor('uploads/nothing/here.jpg');
+    for (const url of [`/api/images/${unknown}`, `/api/images/${unknown}/thumbnail`]) {
+      const answer = await request(frontend()).get(url).expect(404);
+      expect(answer.body).toEqual({ error: `image ${unknown} not found` });
+    }
     for (const bad of ['..%2F..%2Fetc', imageIdFor('uploads/a/../../etc/passwd'), 'a+b', '%E2%9C%93']) {
       const answer = await request(frontend()).get(`/api/images/${bad}/thumbnail`).expect(400);
       expect(answer.body).toEqual({ error: 'id: is not an image id', field: 'id' });
