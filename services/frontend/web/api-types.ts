@@ -114,7 +114,10 @@ export interface UploadedImage {
   thumbnailUrl: string;
 }
 
-/** The 404 of GET /api/images/:id/thumbnail; `thumbnail: 'failed'` when there will be none. */
+/**
+ * The 404 of GET /api/images/:id/thumbnail for an image that is there; `thumbnail: 'failed'` when there
+ * will be none. An id with no image gets the plain 404 `{ error }` that GET /api/images/:id gives.
+ */
 export interface ThumbnailMissing {
   error: string;
   thumbnail: 'pending' | 'failed';
