@@ -12,6 +12,9 @@ Sends N requests to $BASE_URL/api/products, then queries $JAEGER_URL/api/traces?
 and prints, as a tree, the newest trace in which a server span of the frontend leads to a server span
 of the backend, which leads to a DynamoDB call (a span of the backend with db.system=dynamodb or an
 operation named DynamoDB.*). Spans arrive in batches, so it keeps asking until --wait runs out.
+When the frontend names the trace each request joined (the W3C traceresponse header, as this
+project's services send it), only those traces count; otherwise any trace that started after the
+first request (less a minute, for clocks that differ).
 
   kubectl port-forward -n istio-system svc/jaeger 16686:16686 &
   scripts/traces.sh
@@ -20,7 +23,7 @@ Options:
   -n, --requests N    requests to make first, 0 to only look (default 20, at most 10000)
   --service NAME      the frontend's service name in Jaeger (default frontend)
   --backend NAME      the backend's service name in Jaeger (default backend)
-  --since S           look at traces that started in the last S seconds (default 900)
+  --since S           with -n 0: look at traces that started in the last S seconds (default 900)
   --limit N           traces to fetch per query (default 20)
   --wait S            seconds to keep asking while spans arrive (default 30)
   -h, --help          show this help
@@ -71,15 +74,24 @@ jaeger_url=${JAEGER_URL:-http://localhost:16686}
 base_url=${base_url%/}
 jaeger_url=${jaeger_url%/}
 
+start_us=$((($(date +%s) - since) * 1000000))
+# The trace ids the requests' answers named (traceresponse: 00-<trace id>-<span id>-<flags>).
+mine=()
 if [ "$requests" -gt 0 ]; then
+  start_us=$((($(date +%s) - 60) * 1000000))
   echo "traces: $requests requests to $base_url/api/products"
   ok=0
   for ((i = 1; i <= requests; i++)); do
-    status=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' "$base_url/api/products" 2>/dev/null) || status=000
+    answer=$(curl -sS -m 10 -o /dev/null -D - -w '%{http_code}' "$base_url/api/products" 2>/dev/null) || answer=000
+    status=${answer##*$'\n'}
     if [[ $status =~ ^2 ]]; then ok=$((ok + 1)); fi
+    if [[ $answer =~ [Tt][Rr][Aa][Cc][Ee][Rr][Ee][Ss][Pp][Oo][Nn][Ss][Ee]:\ *[0-9a-f]{2}-([0-9a-f]{32})- ]]; then
+      mine+=("${BASH_REMATCH[1]}")
+    fi
   done
-  echo "  $ok of $requests answered 2xx"
+  echo "  $ok of $requests answered 2xx, ${#mine[@]} named their trace"
 fi
+mine_json=$(printf '%s\n' "${mine[@]}" | jq -R 'select(length > 0) | sub("^0+"; "")' | jq -s .)
 
 # Reads one Jaeger /api/traces answer; prints the chain's trace as a tree, or nothing.
 # Each span gets its service (from the trace's processes), its parent (the CHILD_OF reference, or
@@ -98,6 +110,9 @@ def tree($spans; $id; $depth; $marks):
     ($spans | map(select(.parent == $id)) | sort_by(.start) | .[] | tree($spans; .id; $depth + 1; $marks));
 
 [ (.data // [])[]
+  # Jaeger writes a trace id without its leading zeros.
+  | (.traceID | sub("^0+"; "")) as $id
+  | select(($mine | length) == 0 or ($mine | index($id)) != null)
   | . as $trace
   | [ .spans[] | {
         id: .spanID,
@@ -131,13 +146,12 @@ JQ
 deadline=$((SECONDS + wait_s))
 last_error=
 while :; do
-  start_us=$((($(date +%s) - since) * 1000000))
   query="service=$(jq -rn --arg s "$service" '$s | @uri')&start=$start_us&limit=$limit"
   if answer=$(curl -sS -m 10 -w '\n%{http_code}' "$jaeger_url/api/traces?$query" 2>&1); then
     status=${answer##*$'\n'}
     body=${answer%$'\n'*}
     if [ "$status" = 200 ]; then
-      if tree=$(jq -r --arg frontend "$service" --arg backend "$backend" "$FIND_CHAIN" <<<"$body" 2>&1); then
+      if tree=$(jq -r --arg frontend "$service" --arg backend "$backend" --argjson mine "$mine_json" "$FIND_CHAIN" <<<"$body" 2>&1); then
         if [ -n "$tree" ]; then
           echo
           echo "$tree"
@@ -145,7 +159,11 @@ while :; do
           echo "PASS: $service -> $backend -> DynamoDB is one trace in Jaeger."
           exit 0
         fi
-        last_error="no trace of $service yet holds $service -> $backend -> DynamoDB"
+        if [ "${#mine[@]}" -gt 0 ]; then
+          last_error="none of the ${#mine[@]} traces the requests joined holds $service -> $backend -> DynamoDB yet"
+        else
+          last_error="no trace of $service yet holds $service -> $backend -> DynamoDB"
+        fi
       else
         last_error="Jaeger's answer is not the expected JSON: ${tree:0:200}"
       fi

@@ -159,7 +159,7 @@ describe('scripts against the local stack', () => {
     it("makes the brief's 20 requests, then finds frontend -> backend -> DynamoDB in the local trace store", async () => {
       const result = await runScript('traces.sh', ['--wait', '60'], env);
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain('20 of 20 answered 2xx');
+      expect(result.stdout).toContain('20 of 20 answered 2xx, 20 named their trace');
       expect(result.stdout).toMatch(/^frontend {2}GET \/api\/products .* <- frontend$/m);
       expect(result.stdout).toMatch(/^ +└─ backend {2}GET \/products .* <- backend$/m);
       expect(result.stdout).toMatch(/^ +└─ backend {2}DynamoDB\.Query .* <- database$/m);

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startFakeJaeger } from './support/fake-jaeger';
 import { runScript } from './support/run-script';
@@ -38,6 +40,42 @@ describe('traces.sh against a stand-in Jaeger query API', () => {
     // Each level is indented one step further than its parent.
     const depths = lines.map((line) => line.search(/\S/));
     expect(depths).toEqual(depths.map((_, i) => i * 3));
+  }, 30_000);
+
+  it("counts only the traces its requests joined, as the frontend's traceresponse headers name them", async () => {
+    const [version, chain] = MESH_ANSWER.data as [{ traceID: string }, { traceID: string }];
+    // Jaeger writes trace ids without their leading zeros; traceresponse always has all 32 digits.
+    const answer = structuredClone(MESH_ANSWER);
+    answer.data[1]!.traceID = chain.traceID.slice(1);
+    jaeger.answerWith(answer);
+    const run = async (traceId: string) => {
+      const frontend = http.createServer((_req, res) => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          traceresponse: `00-${traceId}-00f067aa0ba902b7-01`,
+        });
+        res.end('{"items":[]}');
+      });
+      frontend.listen(0, '127.0.0.1');
+      await new Promise((resolve) => frontend.once('listening', resolve));
+      try {
+        return await runScript('traces.sh', ['-n', '2', '--wait', '0'], {
+          JAEGER_URL: jaeger.url,
+          BASE_URL: `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`,
+        });
+      } finally {
+        frontend.close();
+      }
+    };
+
+    const other = await run(version.traceID);
+    expect(other.stdout).toContain('2 of 2 answered 2xx, 2 named their trace');
+    expect(other.stdout).toContain('FAIL: none of the 2 traces the requests joined holds');
+    expect(other.code).toBe(1);
+
+    const own = await run(`0${chain.traceID.slice(1)}`);
+    expect(own.stdout).toContain(`trace ${chain.traceID.slice(1)} (10 spans)`);
+    expect(own.code).toBe(0);
   }, 30_000);
 
   it('fails with exit 1 when no trace holds the database call', async () => {
