@@ -284,7 +284,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         isAppMessage(answer) && answer.proxy === message.proxy ? true : undefined,
       );
     }
-    tracing.store?.setViewer(frontend.url);
+    // The page as users open it: through the ingress gateway in the mesh.
+    tracing.store?.setViewer(listeners?.gatewayUrl ?? frontend.url);
 
     const targets: EventTarget[] = [];
     if (thumbnailer)

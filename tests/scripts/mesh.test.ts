@@ -55,6 +55,7 @@ describe('the mesh demos against npm start', () => {
     );
     stack = await startTestStack({
       mesh: { stage: 'canary-10', replicas: { v1: 2, v2: 1 }, adminPort: 0, root },
+      traceStorePort: 0,
     });
     env = { BASE_URL: stack.url('frontend'), MESH_ADMIN_URL: stack.mesh!.adminUrl };
   }, 120_000);
@@ -78,6 +79,17 @@ describe('the mesh demos against npm start', () => {
     );
     expect(canary.stdout).toContain('PASS: the split fits 90/10');
   }, 180_000);
+
+  it("sends Jaeger UI's paths on the trace store's port to the page through the ingress gateway", async () => {
+    for (const [jaegerPath, pagePath] of [
+      ['/', '/#traces'],
+      ['/trace/4bf92f3577b34da6a3ce929d0e0e4736', '/#trace/4bf92f3577b34da6a3ce929d0e0e4736'],
+    ]) {
+      const answer = await fetch(`${stack.traces!.url}${jaegerPath}`, { redirect: 'manual' });
+      expect(answer.status).toBe(302);
+      expect(answer.headers.get('location')).toBe(`${env.BASE_URL}${pagePath}`);
+    }
+  });
 
   it('follows promote.sh --target local to 50/50 and 0/100, no restart', async () => {
     const pids = stack.endpoints.map((e) => e.pid);
