@@ -43,7 +43,8 @@ describe('traces.sh against a stand-in Jaeger query API', () => {
   }, 30_000);
 
   it("counts only the traces its requests joined, as the frontend's traceresponse headers name them", async () => {
-    const [version, chain] = MESH_ANSWER.data as [{ traceID: string }, { traceID: string }];
+    const version = MESH_ANSWER.data[0]!;
+    const chain = MESH_ANSWER.data[1]!;
     // Jaeger writes trace ids without their leading zeros; traceresponse always has all 32 digits.
     const answer = structuredClone(MESH_ANSWER);
     answer.data[1]!.traceID = chain.traceID.slice(1);
