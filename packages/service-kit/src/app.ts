@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { requestContext, requestLogging, traceResponse } from '@twin/observability';
 import { healthRoutes, type HealthOptions, versionRoute } from './health';
+import { keepUndecodableSegments } from './middleware';
 
 export interface ServiceAppOptions extends HealthOptions {
   /** Runs before every route but the health probes (e.g. fault injection), so probes stay honest. */
@@ -16,6 +17,7 @@ export interface ServiceAppOptions extends HealthOptions {
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(keepUndecodableSegments);
   app.set('trust proxy', true);
   // Helmet's defaults, less upgrade-insecure-requests: the services speak plain HTTP (TLS belongs to
   // the mesh and the ingress), and the directive would break the page on any address but localhost.

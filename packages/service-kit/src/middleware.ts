@@ -2,6 +2,33 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '@twin/observability';
 import { HttpError } from './errors';
 
+/**
+ * Keeps a path segment that is not valid percent-encoded UTF-8 (`%ff`, a lone `%`) as the text it
+ * came as, by escaping its `%`s, where Express's router would refuse the whole request before any
+ * route. The Lambda shell's API Gateway emulation does the same with a path parameter it cannot
+ * decode, so both shells hand the route the same text to judge (`/products/%ff`: "id: must be a
+ * UUID"). Only `req.url` changes; `req.originalUrl` stays as the client sent it.
+ */
+export const keepUndecodableSegments: RequestHandler = (req, _res, next) => {
+  const queryAt = req.url.indexOf('?');
+  const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+  if (path.includes('%')) {
+    const kept = path
+      .split('/')
+      .map((segment) => {
+        try {
+          decodeURIComponent(segment);
+          return segment;
+        } catch {
+          return segment.replaceAll('%', '%25');
+        }
+      })
+      .join('/');
+    if (kept !== path) req.url = kept + (queryAt === -1 ? '' : req.url.slice(queryAt));
+  }
+  next();
+};
+
 /** Unknown routes get a JSON 404 like every other error. */
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, `no route for ${req.method} ${req.path}`));
@@ -22,9 +49,6 @@ function toHttpError(err: unknown): HttpError {
   }
   if (parserError?.type === 'entity.parse.failed')
     return new HttpError(400, 'request body is not valid JSON');
-  // The router marks a path parameter that does not decode (/products/%ff) with 400 and no `expose`.
-  if (err instanceof URIError && parserError.status === 400)
-    return new HttpError(400, 'URL path is not valid percent-encoded UTF-8');
   if (parserError?.expose && typeof parserError.status === 'number' && parserError.status < 500) {
     return new HttpError(parserError.status, (err as Error).message);
   }
