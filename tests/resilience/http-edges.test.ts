@@ -184,20 +184,28 @@ describe('invalid UTF-8', () => {
     },
   );
 
+  const notUuid = { error: 'id: must be a UUID', field: 'id' };
+  const notImage = { error: 'id: is not an image id', field: 'id' };
   it.each([
-    ['frontend', 'GET', '/api/products/%ff'],
-    ['frontend', 'DELETE', '/api/products/%ff'],
-    ['frontend', 'GET', '/api/products/%E0%A4%A'],
-    ['frontend', 'GET', '/api/images/%ff'],
-    ['frontend', 'GET', '/api/images/%ff/thumbnail'],
-    ['backend', 'GET', '/products/%ff'],
-    ['backend', 'DELETE', '/products/%'],
-    ['lambda', 'GET', '/products/%ff'],
-    ['lambda', 'GET', '/Prod/products/%c0%af'],
-  ])('%s %s %s answers 400 (the path does not decode)', async (service, method, path) => {
-    // 500 "internal error" on the Express services before the router's decoding error became 400.
-    expectJsonError(await call(url(service, path), { method }), 400);
-  });
+    ['frontend', 'GET', '/api/products/%ff', notUuid],
+    ['frontend', 'DELETE', '/api/products/%ff', notUuid],
+    ['frontend', 'GET', '/api/products/%E0%A4%A', notUuid],
+    ['frontend', 'GET', '/api/images/%ff', notImage],
+    ['frontend', 'GET', '/api/images/%ff/thumbnail', notImage],
+    ['backend', 'GET', '/products/%ff', notUuid],
+    ['backend', 'DELETE', '/products/%', notUuid],
+    ['lambda', 'GET', '/products/%ff', notUuid],
+    ['lambda', 'GET', '/Prod/products/%c0%af', notUuid],
+  ])(
+    '%s %s %s answers 400 naming the parameter that does not decode',
+    async (service, method, path, error) => {
+      // 500 "internal error" on the Express services before the router's decoding error became 400;
+      // then a 400 of their own, where the Lambda shell's answer named the id.
+      const answer = await call(url(service, path), { method });
+      expectJsonError(answer, 400);
+      expect(JSON.parse(answer.text)).toEqual(error);
+    },
+  );
 
   it('answers a query string that does not decode as a bad value, and raw non-ASCII path bytes with 4xx', async () => {
     expectJsonError(await call(url('frontend', '/api/products?limit=%ff')), 400);
@@ -303,7 +311,10 @@ describe('request body limits: every route that reads a body answers 413 JSON pa
     form.append('file', new Blob([new Uint8Array(UPLOAD_MAX_BYTES + 1)]), 'big.png');
     const answer = await call(url('frontend', '/api/images'), { method: 'POST', body: form });
     expectJsonError(answer, 413);
-    expect(JSON.parse(answer.text)).toEqual({ error: `file is larger than ${UPLOAD_MAX_BYTES} bytes` });
+    expect(JSON.parse(answer.text)).toEqual({
+      error: `file is larger than ${UPLOAD_MAX_BYTES} bytes`,
+      field: 'file',
+    });
   });
 
   it('the Lambda emulator: API Gateway 10 MiB on any route, the Invoke API 6 MiB', async () => {

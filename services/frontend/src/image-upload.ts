@@ -54,9 +54,11 @@ export function uploadParser({ maxBytes }: UploadLimits) {
 export function uploadError(err: unknown, maxBytes: number): HttpError {
   if (!(err instanceof multer.MulterError))
     return new HttpError(400, 'upload rejected: malformed multipart body');
-  if (err.code === 'LIMIT_FILE_SIZE') return new HttpError(413, `file is larger than ${maxBytes} bytes`);
-  if (err.code === 'LIMIT_UNEXPECTED_FILE')
-    return new HttpError(400, `file: send one image in the field "file"`);
+  if (err.code === 'LIMIT_FILE_SIZE')
+    return new HttpError(413, `file is larger than ${maxBytes} bytes`, { field: 'file' });
+  // A file in another field, or more than one file.
+  if (err.code === 'LIMIT_UNEXPECTED_FILE' || err.code === 'LIMIT_FILE_COUNT')
+    return new HttpError(400, `file: send one image in the field "file"`, { field: 'file' });
   return new HttpError(400, `upload rejected: ${err.message}`);
 }
 

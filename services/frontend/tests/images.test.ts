@@ -102,7 +102,16 @@ describe('POST /api/images', () => {
       .post('/api/images')
       .attach('photo', await sampleImage('jpeg'), { filename: 'a.jpg' })
       .expect(400);
-    expect(wrongField.body.error).toMatch(/field "file"/);
+    const oneImage = { error: 'file: send one image in the field "file"', field: 'file' };
+    expect(wrongField.body).toEqual(oneImage);
+    const image = await sampleImage('jpeg');
+    const twoFiles = await request(frontend())
+      .post('/api/images')
+      .attach('file', image, { filename: 'a.jpg' })
+      .attach('file', image, { filename: 'b.jpg' })
+      .expect(400);
+    expect(twoFiles.body).toEqual(oneImage);
+    expect(missing.body.field).toBe('file');
   });
 
   it('answers 503 and stores nothing when the object store is down', async () => {
