@@ -13,6 +13,9 @@ const ROOT = path.resolve(__dirname, '../../..');
 const TARGETS = ['local', 'compose', 'k8s', 'lambda', 'aws'] as const;
 type TargetName = (typeof TARGETS)[number];
 
+/** The fewest requests per version --min-requests may ask for: fewer bound nothing worth judging. */
+const MIN_REQUESTS_FLOOR = 20;
+
 const USAGE = `Usage: npm run canary -- --target local|compose|k8s|lambda|aws [options]
 
 Walks a canary through its stages, 10% -> 50% -> 100% of the traffic. At 10% and at 50% it sends
@@ -38,9 +41,9 @@ Targets, and how each moves the traffic:
 Options:
   --target T            one of the targets above (required)
   --alpha A             significance level of each test (default ${DEFAULT_SETTINGS.alpha})
-  --min-requests N      requests, and successful ones, each version needs for a verdict (default
-                        ${DEFAULT_SETTINGS.minRequests}: with none failing, ${DEFAULT_SETTINGS.minRequests} requests bound an error rate below
-                        ${(100 * errorRateBound(DEFAULT_SETTINGS.minRequests)).toFixed(1)}% at 95% confidence; below it, no verdict)
+  --min-requests N      requests, and successful ones, each version needs for a verdict, at least
+                        ${MIN_REQUESTS_FLOOR} (default ${DEFAULT_SETTINGS.minRequests}: with none failing, ${DEFAULT_SETTINGS.minRequests} requests bound an error rate
+                        below ${(100 * errorRateBound(DEFAULT_SETTINGS.minRequests)).toFixed(1)}% at 95% confidence; below it, no verdict)
   --max-requests N      requests one stage may send at most (default 3000); short of the minimum by
                         then: no verdict, the traffic stays where it is (exit 3)
   --latency-margin M    how much slower the canary's median may be: 25% (default) or 100ms
@@ -125,7 +128,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliRun | 'help
   const minRequests = wholeNumber(
     values['min-requests'] ?? String(DEFAULT_SETTINGS.minRequests),
     '--min-requests',
-    20,
+    MIN_REQUESTS_FLOOR,
   );
   const maxRequests = wholeNumber(values['max-requests'] ?? '3000', '--max-requests', 1);
   const settings: RunSettings = {
