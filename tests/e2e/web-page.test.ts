@@ -269,8 +269,11 @@ describe('the web page in headless Chromium (real local stack)', () => {
     await expect(page.locator('#gallery-page').textContent()).resolves.toBe('Page 1');
     await expect(page.getByRole('button', { name: 'Newer' }).isDisabled()).resolves.toBe(true);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'web-page-gallery-failed.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Older' }).click();
+    // With the keyboard: the button pressed is disabled on the last page, and the focus stays in the pager.
+    await page.getByRole('button', { name: 'Older' }).focus();
+    await page.keyboard.press('Enter');
     await page.locator('#gallery-page', { hasText: 'Page 2' }).waitFor();
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('gallery-newer');
     // The object written straight to the bucket, with the thumbnail its event made.
     const fromCli = page.getByRole('img', { name: 'Thumbnail of photo.jpg (opens the full image)' });
     await fromCli.waitFor({ timeout: 15_000 });
@@ -286,8 +289,9 @@ describe('the web page in headless Chromium (real local stack)', () => {
       fromCli.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]),
     ).resolves.toEqual([200, 200]);
     await expect(page.getByRole('button', { name: 'Older' }).isDisabled()).resolves.toBe(true);
-    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.keyboard.press('Enter');
     await page.locator('#gallery-page', { hasText: 'Page 1' }).waitFor();
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('gallery-older');
     await page.locator('.tile[data-state="failed"]', { hasText: 'damaged.jpg' }).waitFor();
 
     expect(problems.errorResponses).toEqual([]);

@@ -116,8 +116,14 @@ function renderGallery(): void {
   gallery.hidden = elements.length === 0;
   byId('gallery-empty').hidden = elements.length > 0;
   byId('gallery-pager').hidden = pageIndex === 0 && nextCursor === undefined;
-  byId<HTMLButtonElement>('gallery-newer').disabled = pageIndex === 0;
-  byId<HTMLButtonElement>('gallery-older').disabled = nextCursor === undefined;
+  const newer = byId<HTMLButtonElement>('gallery-newer');
+  const older = byId<HTMLButtonElement>('gallery-older');
+  const focused = document.activeElement;
+  newer.disabled = pageIndex === 0;
+  older.disabled = nextCursor === undefined;
+  // A button disabled under the keyboard's focus drops it to the page's start: hand it to the other.
+  if (focused === older && older.disabled && !newer.disabled) newer.focus();
+  if (focused === newer && newer.disabled && !older.disabled) older.focus();
   byId('gallery-page').textContent = `Page ${pageIndex + 1}`;
 }
 
