@@ -162,6 +162,19 @@ describe('the Traces view in headless Chromium (local stack with its trace store
     await page.locator('#waterfall button').last().click();
     await page.locator('#span-detail').waitFor();
     await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(375);
+    // Cut labels show whole under the pointer; a dotted attribute key wraps after a dot, if anywhere.
+    const labels = await page
+      .locator('.span-label')
+      .evaluateAll((spans) => spans.map((span) => [span.textContent, (span as HTMLElement).title]));
+    expect(labels.length).toBeGreaterThan(0);
+    for (const [text, title] of labels) expect(title).toBe(text);
+    const keys = await page
+      .locator('#span-detail .tag-table th')
+      .evaluateAll((cells) =>
+        cells.map((cell) => ({ key: cell.textContent ?? '', breaks: cell.querySelectorAll('wbr').length })),
+      );
+    expect(keys.some((key) => key.key === 'http.response.status_code')).toBe(true);
+    for (const { key, breaks } of keys) expect(breaks).toBe(key.split('.').length - 1);
     await page.locator('#traces').screenshot({ path: path.join(SCREENSHOTS, 'traces-waterfall-375.png') });
     expectNoProblems(problems);
     await page.close();

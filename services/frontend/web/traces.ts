@@ -164,7 +164,11 @@ function tagTable(caption: string, tags: Array<{ key: string; value: unknown }>)
       const row = document.createElement('tr');
       const key = document.createElement('th');
       key.scope = 'row';
-      key.textContent = tag.key;
+      // A narrow column breaks a dotted key (http.status_code) after a dot, not inside a name.
+      for (const [i, part] of tag.key.split('.').entries()) {
+        if (i > 0) key.append('.', document.createElement('wbr'));
+        key.append(part);
+      }
       const value = document.createElement('td');
       value.textContent = String(tag.value);
       row.append(key, value);
@@ -280,6 +284,8 @@ function renderWaterfall(trace: JaegerTrace, linked: JaegerTrace[]): void {
       const label = document.createElement('span');
       label.className = 'span-label';
       label.textContent = `${row.linkedTrace ? '↪ ' : ''}${row.service}: ${row.span.operationName}`;
+      // The label is cut to its column; the pointer shows all of it.
+      label.title = label.textContent;
       const track = document.createElement('span');
       track.className = 'span-track';
       const bar = document.createElement('span');
