@@ -16,7 +16,7 @@ const USAGE = `Usage: npm run -s render-envoy -- [--canary N | --stage NAME] [--
 Renders the Envoy config of each sidecar of docker-compose.yml from the Istio resources of k8s/istio
 with the overlay of one stage, as istiod would program the sidecars, into DIR/<app>.yaml.
 
-  --canary N    the stage k8s/overlays/canary-N (10, 50, 100)
+  --canary N    the stage k8s/overlays/canary-N (0, 10, 50, 100)
   --stage NAME  the stage k8s/overlays/NAME (default ${DEFAULT_STAGE}, what \`docker compose up\` runs)
   --out DIR     where to write (default ${ENVOY_DIR}/)
   --check       write nothing: exit 1 naming each file of DIR that differs from a fresh render
@@ -71,7 +71,7 @@ function main(argv: string[]): number {
   if (values.canary !== undefined && values.stage !== undefined)
     throw new UsageError('give --canary or --stage, not both');
   if (values.canary !== undefined && !/^\d+$/.test(values.canary))
-    throw new UsageError(`--canary: '${values.canary}' is not a percentage such as 10, 50 or 100`);
+    throw new UsageError(`--canary: '${values.canary}' is not a percentage such as 0, 10, 50 or 100`);
   const stage = values.canary !== undefined ? `canary-${values.canary}` : (values.stage ?? DEFAULT_STAGE);
   const out = path.resolve(values.out ?? path.join(root, ENVOY_DIR));
   const rendered = renderStage(root, stage);
