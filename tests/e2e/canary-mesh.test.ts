@@ -40,6 +40,8 @@ describe('the canary panel through the mesh (npm start at canary-10, headless Ch
   beforeAll(async () => {
     stack = await startTestStack({
       mesh: { stage: 'canary-10', replicas: { v1: 2, v2: 1 }, adminPort: 0 },
+      traceStorePort: 0,
+      env: { OTEL_BSP_SCHEDULE_DELAY: '200' },
       log: (name, line) => {
         const entry = name === 'mesh' ? parseAccessLog(line) : undefined;
         if (entry) accessLog.push(entry);
@@ -126,4 +128,21 @@ describe('the canary panel through the mesh (npm start at canary-10, headless Ch
     expect(problems.failedRequests).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('lists a trace through the gateway by the request the frontend saw, and the proxy it came through', async () => {
+    const { page, problems } = await openPage(browser.context, `${stack.url('frontend')}/#traces`, 1280, 900);
+    await page.locator('body[data-ready="true"]').waitFor();
+    const row = page.locator('#traces-rows tr', { hasText: 'frontend: GET /api/version' }).first();
+    // The panel's requests above are in the store by now, or will be at a later refresh.
+    for (let attempt = 0; !(await row.count()) && attempt < 20; attempt += 1) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(500);
+    }
+    await expect(row.locator('.trace-via').textContent()).resolves.toBe(
+      'via istio-ingressgateway.istio-system',
+    );
+    expect(problems.consoleErrors).toEqual([]);
+    expect(problems.pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -57,6 +57,49 @@ const event: JaegerTrace = {
 };
 
 describe('the Traces view model', () => {
+  it('names a trace that came in through a proxy by the request the application saw, and the proxy', () => {
+    const T = 'c'.repeat(32);
+    const proxy = [{ key: 'component', type: 'string', value: 'proxy' }];
+    const throughGateway: JaegerTrace = {
+      traceID: T,
+      spans: [
+        span(T, 'gateway', 1_000, 90, {
+          processID: 'p1',
+          operationName: 'frontend.mesh-demo.svc.cluster.local:80/*',
+          tags: proxy,
+        }),
+        span(T, 'inbound', 1_010, 70, {
+          processID: 'p2',
+          operationName: 'frontend.mesh-demo.svc.cluster.local:80/*',
+          tags: proxy,
+          references: [childOf(T, 'gateway')],
+        }),
+        span(T, 'server', 1_020, 50, {
+          processID: 'p3',
+          operationName: 'GET /api/version',
+          references: [childOf(T, 'inbound')],
+        }),
+        span(T, 'client', 1_030, 30, {
+          processID: 'p3',
+          operationName: 'GET',
+          references: [childOf(T, 'server')],
+        }),
+      ],
+      processes: {
+        p1: { serviceName: 'istio-ingressgateway.istio-system', tags: [] },
+        p2: { serviceName: 'frontend.mesh-demo', tags: [] },
+        p3: { serviceName: 'frontend', tags: [] },
+      },
+      warnings: null,
+    };
+    expect(summarizeTrace(throughGateway)).toMatchObject({
+      rootService: 'istio-ingressgateway.istio-system',
+      entry: { service: 'frontend', operation: 'GET /api/version' },
+    });
+    // A root of the application's own has no entry of its own.
+    expect(summarizeTrace(upload).entry).toBeUndefined();
+  });
+
   it('summarizes a trace by its root span: service, operation, duration, spans, errors', () => {
     expect(summarizeTrace(upload)).toEqual({
       traceId: UPLOAD,

@@ -8,6 +8,12 @@ export interface TraceSummary {
   /** The service and operation of the earliest span without a parent in the trace. */
   rootService: string;
   rootOperation: string;
+  /**
+   * When the root is a proxy's span (Envoy, and the local data plane, tag theirs component=proxy):
+   * the earliest span that is not, i.e. the request as the application saw it (the root reads
+   * `frontend.mesh-demo.svc.cluster.local:80/*` for every request through the ingress gateway).
+   */
+  entry?: { service: string; operation: string };
   /** Microseconds since the epoch. */
   startUs: number;
   /** From the first span's start to the last span's end, in microseconds. */
@@ -50,6 +56,9 @@ export interface Waterfall {
 
 const isError = (span: JaegerSpan) => span.tags.some((tag) => tag.key === 'error' && tag.value === true);
 
+const isProxySpan = (span: JaegerSpan) =>
+  span.tags.some((tag) => tag.key === 'component' && tag.value === 'proxy');
+
 const serviceOf = (trace: JaegerTrace, span: JaegerSpan) =>
   trace.processes[span.processID]?.serviceName ?? '?';
 
@@ -70,10 +79,15 @@ export function summarizeTrace(trace: JaegerTrace): TraceSummary {
   const start = Math.min(...trace.spans.map((span) => span.startTime));
   const end = Math.max(...trace.spans.map((span) => span.startTime + span.duration));
   const [root] = rootsOf(trace);
+  const entry =
+    root && isProxySpan(root)
+      ? trace.spans.filter((span) => !isProxySpan(span)).sort((a, b) => a.startTime - b.startTime)[0]
+      : undefined;
   return {
     traceId: trace.traceID,
     rootService: root ? serviceOf(trace, root) : '?',
     rootOperation: root?.operationName ?? '?',
+    ...(entry && { entry: { service: serviceOf(trace, entry), operation: entry.operationName } }),
     startUs: trace.spans.length ? start : 0,
     durationUs: trace.spans.length ? end - start : 0,
     spans: trace.spans.length,

@@ -95,9 +95,18 @@ async function loadList(): Promise<void> {
         const name = document.createElement('td');
         const link = document.createElement('a');
         link.href = `#trace/${summary.traceId}`;
-        link.textContent = `${summary.rootService}: ${summary.rootOperation}`;
+        const { entry } = summary;
+        link.textContent = entry
+          ? `${entry.service}: ${entry.operation}`
+          : `${summary.rootService}: ${summary.rootOperation}`;
         link.title = `Trace ${summary.traceId}: ${summary.services.join(', ')}`;
         name.append(link);
+        if (entry) {
+          const via = document.createElement('span');
+          via.className = 'trace-via';
+          via.textContent = `via ${summary.rootService}`;
+          name.append(via);
+        }
         const cells = [formatDuration(summary.durationUs), String(summary.spans), String(summary.errors)].map(
           (text) => {
             const cell = document.createElement('td');
