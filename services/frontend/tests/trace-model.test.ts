@@ -1,4 +1,4 @@
-import type { JaegerSpan, JaegerTrace } from '../web/api-types';
+import type { JaegerKeyValue, JaegerSpan, JaegerTrace } from '../web/api-types';
 import { buildWaterfall, formatDuration, linkedTraceIds, summarizeTrace } from '../web/trace-model';
 
 const UPLOAD = 'a'.repeat(32);
@@ -59,7 +59,7 @@ const event: JaegerTrace = {
 describe('the Traces view model', () => {
   it('names a trace that came in through a proxy by the request the application saw, and the proxy', () => {
     const T = 'c'.repeat(32);
-    const proxy = [{ key: 'component', type: 'string', value: 'proxy' }];
+    const proxy: JaegerKeyValue[] = [{ key: 'component', type: 'string', value: 'proxy' }];
     const throughGateway: JaegerTrace = {
       traceID: T,
       spans: [
