@@ -157,6 +157,28 @@ describe('the Traces view in headless Chromium (local stack with its trace store
   it('fits a 375 px wide phone screen', async () => {
     const traceId = (await fetch(`${frontend}/api/products`)).headers.get('traceresponse')?.split('-')[1];
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    // The list: every figure in view, labelled, none behind a sideways scroll; still a table to a screen reader.
+    const list = await openPage(browser.context, `${frontend}/#traces`, 375, 812);
+    const first = list.page.locator('#traces-rows tr').first();
+    await first.waitFor({ timeout: DEADLINE_MS });
+    await list.page.locator('#traces').screenshot({ path: path.join(SCREENSHOTS, 'traces-list-375.png') });
+    await expect(
+      list.page
+        .locator('#traces .table-wrap')
+        .evaluate((element) => element.scrollWidth - element.clientWidth),
+    ).resolves.toBeLessThanOrEqual(0);
+    // Each figure shows its column's name before it (a ::before the screen reader has from the header).
+    await expect(
+      first
+        .locator('td')
+        .evaluateAll((cells) => cells.map((cell) => getComputedStyle(cell, '::before').content)),
+    ).resolves.toEqual(['none', '"Duration: "', '"Spans: "', '"Errors: "', '"Started: "']);
+    await expect(
+      list.page.getByRole('table', { name: 'Newest traces' }).getByRole('cell').count(),
+    ).resolves.toBeGreaterThan(0);
+    expectNoProblems(list.problems);
+    await list.page.close();
+
     const { page, problems } = await openPage(browser.context, `${frontend}/#trace/${traceId}`, 375, 812);
     await openedWaterfall(page);
     await page.locator('#waterfall button').last().click();

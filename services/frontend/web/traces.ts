@@ -88,6 +88,7 @@ async function loadList(): Promise<void> {
       .map(summarizeTrace)
       .sort((a, b) => b.startUs - a.startUs)
       .slice(0, LIST_LIMIT);
+    const columns = [...byId('traces-table').querySelectorAll('thead th')].map((th) => th.textContent ?? '');
     byId('traces-rows').replaceChildren(
       ...summaries.map((summary) => {
         const row = document.createElement('tr');
@@ -122,6 +123,12 @@ async function loadList(): Promise<void> {
         time.textContent = timeFormat.format(new Date(summary.startUs / 1000));
         started.append(time);
         row.append(name, ...cells, started);
+        // Explicit roles and each figure's column name: a phone's width shows the rows as cards.
+        row.setAttribute('role', 'row');
+        [name, ...cells, started].forEach((cell, i) => {
+          cell.setAttribute('role', 'cell');
+          if (i > 0 && columns[i]) cell.dataset.label = columns[i];
+        });
         return row;
       }),
     );
