@@ -15,6 +15,8 @@ export class ImageRejectedError extends Error {
   constructor(
     readonly reason: RejectionReason,
     message: string,
+    /** The format the bytes are in, when that much was read (sharp's name: `svg`, `jpeg`...). */
+    readonly format?: string,
   ) {
     super(message);
   }

@@ -43,6 +43,13 @@ async function headerOf(image: Buffer) {
   } catch (error) {
     const message = oneLine((error as Error).message);
     if (image.length === 0) throw new ImageRejectedError('corrupt-image', 'empty (0 bytes)');
+    // librsvg read the SVG but found no size to render it at ("svgload_buffer: bad dimensions").
+    if (/svgload/.test(message))
+      throw new ImageRejectedError(
+        'corrupt-image',
+        'SVG without a size: it needs width and height, or a viewBox',
+        'svg',
+      );
     throw /unsupported image format/i.test(message)
       ? new ImageRejectedError('unsupported-format', `not a supported image (${SUPPORTED_FORMATS})`)
       : new ImageRejectedError('corrupt-image', `image header is damaged: ${message}`);

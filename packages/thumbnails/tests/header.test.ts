@@ -60,6 +60,12 @@ describe('readImageHeader', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it('refuses an SVG with no size to render it at, saying so and that it is an SVG', async () => {
+    const error = await rejection(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'));
+    expect(error).toMatchObject({ reason: 'corrupt-image', format: 'svg' });
+    expect(error.message).toBe('SVG without a size: it needs width and height, or a viewBox');
+  });
+
   it('refuses a declared 20000x20000 from the header alone', async () => {
     const error = await rejection(decompressionBombPng());
     expect(error).toMatchObject({ reason: 'too-many-pixels' });

@@ -62,6 +62,10 @@ export function uploadError(err: unknown, maxBytes: number): HttpError {
   return new HttpError(400, `upload rejected: ${err.message}`);
 }
 
+/** 415 for an image in a format uploads do not take (SVG, HEIC...). */
+const unsupported = () =>
+  new HttpError(415, `file: not a supported image (${SUPPORTED_FORMATS})`, { field: 'file' });
+
 /**
  * The image type comes from the bytes, never from the name or the declared content type, by the same
  * header check the thumbnail makers use (readImageHeader: the header only, nothing decoded); an image
@@ -74,13 +78,13 @@ export async function checkImage(data: Buffer, { maxPixels }: UploadLimits): Pro
     header = await readImageHeader(data, maxPixels);
   } catch (err) {
     if (!(err instanceof ImageRejectedError)) throw err;
+    // A format uploads do not take is refused as such, whatever else is wrong with it.
+    if (err.format !== undefined && !isThumbnailFormat(err.format)) throw unsupported();
     throw new HttpError(err.reason === 'too-many-pixels' ? 422 : 415, `file: ${err.message}`, {
       field: 'file',
     });
   }
-  if (!isThumbnailFormat(header.format)) {
-    throw new HttpError(415, `file: not a supported image (${SUPPORTED_FORMATS})`, { field: 'file' });
-  }
+  if (!isThumbnailFormat(header.format)) throw unsupported();
   return {
     contentType: CONTENT_TYPES[header.format],
     format: header.format,

@@ -292,6 +292,11 @@ describe('every format the README lists', () => {
       async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
       /not a supported image \(jpeg, png, webp, gif, avif, tiff\)/,
     ],
+    [
+      'SVG without a size, as any SVG',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'),
+      /^file: not a supported image \(jpeg, png, webp, gif, avif, tiff\)$/,
+    ],
   ])('refuses %s with 415', async (_case, make, message) => {
     const response = await request(frontend())
       .post('/api/images')
