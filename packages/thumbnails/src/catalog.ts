@@ -9,7 +9,14 @@ import {
   thumbnailKeyFor,
   UPLOADS_PREFIX,
 } from './keys';
-import { currentETag, headThumbnail, thumbnailRecord, unquote } from './object-store';
+import {
+  currentETag,
+  headThumbnail,
+  type ThumbnailRecord,
+  thumbnailRecord,
+  unlessNotFound,
+  unquote,
+} from './object-store';
 
 // The gallery's view of the bucket: every object under uploads/ is one image, whoever wrote it (the
 // frontend, `aws s3 cp`, the console), and its thumbnail is whatever the makers left at
@@ -179,27 +186,29 @@ async function entryFor(
 export async function readThumbnail(s3: S3Client, bucket: string, sourceKey: string): Promise<ThumbnailRead> {
   const mapping = thumbnailKeyFor(sourceKey);
   if (mapping.skip) throw new RangeError(`${sourceKey} has no thumbnail key (${mapping.skip})`);
-  let object;
-  try {
-    object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: mapping.thumbnailKey }));
-  } catch (error) {
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
-    return (await currentETag(s3, bucket, sourceKey)) === undefined
-      ? { state: 'no-image' }
-      : { state: 'pending' };
+  const object = await unlessNotFound(
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: mapping.thumbnailKey })),
+  );
+  let marker: ThumbnailRecord | undefined;
+  if (object) {
+    if (!(object.Body instanceof Readable))
+      throw new TypeError('expected a Node.js stream as the object body');
+    const record = thumbnailRecord(object.ETag, object.Metadata);
+    if (!record.failure) {
+      return {
+        state: 'ready',
+        body: object.Body,
+        contentType: object.ContentType ?? 'application/octet-stream',
+        bytes: object.ContentLength,
+      };
+    }
+    object.Body.destroy();
+    marker = record;
   }
-  if (!(object.Body instanceof Readable)) throw new TypeError('expected a Node.js stream as the object body');
-  const record = thumbnailRecord(object.ETag, object.Metadata);
-  if (!record.failure) {
-    return {
-      state: 'ready',
-      body: object.Body,
-      contentType: object.ContentType ?? 'application/octet-stream',
-      bytes: object.ContentLength,
-    };
-  }
-  object.Body.destroy();
+  // No thumbnail yet, or a failure marker: the image's current version, if there is one, decides.
   const source = await currentETag(s3, bucket, sourceKey);
   if (source === undefined) return { state: 'no-image' };
-  return source === record.sourceETag ? { state: 'failed', ...record.failure } : { state: 'pending' };
+  return marker?.failure && source === marker.sourceETag
+    ? { state: 'failed', ...marker.failure }
+    : { state: 'pending' };
 }

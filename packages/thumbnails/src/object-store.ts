@@ -164,7 +164,8 @@ function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 }
 
-async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+/** What an S3 request answers, or undefined where it answers 404 (no such key); other errors are thrown. */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
   try {
     return await request;
   } catch (error) {
